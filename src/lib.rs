@@ -1,0 +1,15 @@
+//! pmf: a performance management framework run from flat files.
+//!
+//! The pipeline, one module a stage:
+//!
+//! ```text
+//! paths -> io (read) -> framework / returns (load + validate) -> assess -> briefing -> render -> io (write)
+//! ```
+//!
+//! Only [`io`] touches files, the environment and the clock; everything else takes values and
+//! returns values, so every stage is tested in memory.
+
+pub mod diag;
+pub mod framework;
+pub mod period;
+pub mod render;

@@ -1,0 +1,223 @@
+//! Framework loading: defaults, references, periods, and every `pmf check` problem.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::{load, Aggregate, Loaded, Match, RagKind};
+use crate::diag::Code;
+use crate::period::{Frequency, Period, YearStart};
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 11, 15).unwrap()
+}
+
+fn run(text: &str) -> Loaded {
+    load(text, "pmf.yaml", today())
+}
+
+fn codes(l: &Loaded) -> Vec<(String, u32, u32)> {
+    l.diagnostics
+        .iter()
+        .map(|d| (d.code.as_str().to_string(), d.line, d.column))
+        .collect()
+}
+
+const GOOD: &str = "\
+name: Test plan
+partnership: Test Partnership
+plan: {start: 2023/24, end: 2025/26}
+areas:
+  - code: T
+    name: Town
+    areas:
+      - {code: T-A, name: North}
+      - {code: T-B, name: South}
+organisations:
+  - {code: TC, name: Town Council}
+  - {code: NHS, name: Town NHS Trust}
+rag_schemes:
+  brag: {kind: deviation, red: -5, blue: 5}
+themes:
+  - code: S
+    name: Safe
+    priorities:
+      - code: S1
+        name: Stable homes
+        indicators:
+          - code: NI 62
+            name: Placement stability
+            unit: percent
+            polarity: lower
+            aggregate: ratio
+            scale: 100
+            lead: {name: A. Officer, organisation: TC}
+            provider: NHS
+            rag: brag
+            targets:
+              2024/25: 11.0
+              2025/26: 10.5
+              2024/25 Q2: 11.2
+            area_targets:
+              T-A: {2024/25: 12.0, 2025/26: 12}
+          - code: C1
+            name: Contacts
+            unit: count
+            polarity: higher
+            frequency: monthly
+            measure: cumulative
+            lead: {name: B. Officer, organisation: TC}
+            targets: {2024/25: 1200, 2025/26: 1300}
+";
+
+#[test]
+fn a_good_framework_loads_with_defaults() {
+    let l = run(GOOD);
+    let msgs: Vec<&str> = l.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(msgs, Vec::<&str>::new());
+    assert_eq!(codes(&l), vec![]);
+    let f = l.framework.unwrap();
+    assert_eq!(f.year_start, YearStart::April);
+    assert_eq!(f.deadline_days, 28);
+    assert_eq!(f.areas.len(), 3);
+    assert_eq!(f.areas[1].parent, Some(0));
+    assert_eq!(f.areas[0].children, vec![1, 2]);
+    assert_eq!(f.escalation.action_after, 2);
+    assert_eq!(f.forecast.margin, Decimal::new(8, 1));
+    let ni = &f.indicators[0];
+    assert_eq!(ni.decimals, 1);
+    assert_eq!(ni.provider, Some(1));
+    assert_eq!(
+        f.schemes[ni.rag].kind,
+        RagKind::Deviation {
+            red: Decimal::from(-5),
+            blue: Decimal::from(5)
+        }
+    );
+    let q2 = Period::parse("2024/25 Q2", YearStart::April, None).unwrap();
+    assert_eq!(ni.targets.0.get(&q2), Some(&Decimal::new(112, 1)));
+    assert_eq!(ni.targets_for(1).0.len(), 2);
+    assert_eq!(ni.targets_for(2), &ni.targets);
+    let c1 = &f.indicators[1];
+    assert_eq!(c1.aggregate, Aggregate::Sum);
+    assert_eq!(c1.frequency, Frequency::Monthly);
+    assert_eq!(c1.decimals, 2);
+    assert_eq!(f.indicator("NI 62"), Match::Exact(0));
+    assert_eq!(f.indicator("ni  62"), Match::Loose(0));
+    assert_eq!(f.indicator("NI 63"), Match::None);
+    assert_eq!(f.area("t-a"), Match::Loose(1));
+}
+
+#[test]
+fn no_areas_means_one_area_all() {
+    let l = run("name: X\nthemes:\n  - code: A\n    name: A\n    priorities:\n      - code: P\n        name: P\n        indicators:\n          - {code: I, name: I, polarity: none, lead: {name: Z}}\n");
+    assert_eq!(codes(&l), vec![]);
+    let f = l.framework.unwrap();
+    assert_eq!(f.areas[0].code, "ALL");
+}
+
+#[test]
+fn every_check_problem_is_reported_with_its_position() {
+    let text = GOOD
+        .replace("rag: brag", "rag: bragg")
+        .replace("provider: NHS", "provider: POLICE")
+        .replace("T-A: {2024/25", "T-Z: {2024/25")
+        .replace(
+            "2024/25 Q2: 11.2",
+            "2024/25 H1: 11.2\n              2024/25 Q5: 11.2\n              2021/22: 13",
+        )
+        .replace("code: C1", "code: NI 62")
+        .replace(
+            "            lead: {name: B. Officer, organisation: TC}\n",
+            "",
+        );
+    let l = run(&text);
+    assert!(l.framework.is_none());
+    assert_eq!(
+        codes(&l),
+        vec![
+            ("unknown-reference".to_string(), 29, 13),
+            ("unknown-reference".to_string(), 30, 13),
+            ("wrong-frequency".to_string(), 34, 15),
+            ("bad-period".to_string(), 35, 15),
+            ("target-outside-plan".to_string(), 36, 15),
+            ("unknown-reference".to_string(), 38, 15),
+            ("duplicate-code".to_string(), 39, 13),
+            ("no-lead".to_string(), 39, 13),
+        ]
+    );
+    let msgs: Vec<&str> = l.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        msgs[1],
+        "indicator `NI 62` uses the RAG scheme `bragg`, which is not defined"
+    );
+    assert_eq!(msgs[2], "indicator `NI 62` is quarterly, but has a target keyed by the half-yearly period `2024/25 H1`");
+}
+
+#[test]
+fn warnings_do_not_stop_the_load() {
+    let text = GOOD
+        .replace("              2025/26: 10.5\n", "")
+        .replace(", 2025/26: 12}", "}");
+    let l = run(&text);
+    assert_eq!(codes(&l), vec![("no-target".to_string(), 31, 13)]);
+    assert_eq!(
+        l.diagnostics[0].message,
+        "indicator `NI 62` has no target for the next year (2025/26)"
+    );
+    assert!(l.framework.is_some());
+}
+
+#[test]
+fn yaml_errors_carry_positions() {
+    let l = run("name: X\nthemes:\n  - code: A\n    name: A\n    priorities:\n      - code: P\n        name: P\n        indicators:\n          - {code: I, name: I, polarity: upwards}\n");
+    assert_eq!(codes(&l)[0].0, "yaml");
+    assert_eq!(codes(&l)[0].1, 9);
+    assert!(
+        l.diagnostics[0]
+            .message
+            .contains("unknown variant `upwards`"),
+        "{}",
+        l.diagnostics[0].message
+    );
+    let l = run("name: [unclosed\n");
+    assert_eq!(codes(&l)[0].0, "yaml");
+}
+
+#[test]
+fn hostile_yaml_is_refused() {
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for i in 0..12 {
+        let prev = if i == 0 {
+            "a".to_string()
+        } else {
+            format!("b{}", i - 1)
+        };
+        bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+    }
+    bomb.push_str("name: x\nthemes: []\n");
+    let l = run(&bomb);
+    assert_eq!(l.diagnostics[0].code, Code::Yaml);
+    let deep = format!(
+        "name: {}{}\nthemes: []\n",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let l = run(&deep);
+    assert_eq!(l.diagnostics[0].code, Code::Yaml);
+    let deep = format!(
+        "name: x\nthemes: []\nrag_schemes: {{a: {{kind: on-target}}}}\nx: {}{}\n",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let l = run(&deep);
+    assert_eq!(l.diagnostics[0].code, Code::Yaml);
+    let big = format!("name: x\n#{}\n", "x".repeat(super::MAX_FRAMEWORK_BYTES));
+    let l = run(&big);
+    assert!(
+        l.diagnostics[0]
+            .message
+            .starts_with("the framework file is 16 MB"),
+        "{}",
+        l.diagnostics[0].message
+    );
+}
