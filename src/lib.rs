@@ -9,7 +9,10 @@
 //! Only [`io`] touches files, the environment and the clock; everything else takes values and
 //! returns values, so every stage is tested in memory.
 
+pub mod assess;
+pub mod briefing;
 pub mod diag;
 pub mod framework;
 pub mod period;
 pub mod render;
+pub mod returns;
