@@ -1,0 +1,249 @@
+//! The returns reader on small inline files: every reading rule and every row-level code.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+use super::{read, Source};
+use crate::diag::Diagnostic;
+use crate::framework::{load, Framework};
+use crate::returns::Returns;
+
+const FW: &str = "\
+name: T
+areas:
+  - code: T
+    name: Town
+    areas:
+      - {code: T-A, name: North}
+      - {code: T-B, name: South}
+organisations: [{code: TC, name: Town Council}]
+themes:
+  - code: S
+    name: S
+    priorities:
+      - code: S1
+        name: S1
+        indicators:
+          - {code: PC 01, name: Percent, unit: percent, polarity: higher, aggregate: ratio, scale: 100, lead: {name: A, organisation: TC}, targets: {2024/25: 80}}
+          - {code: CT 01, name: Count, unit: count, polarity: lower, lead: {name: B, organisation: TC}, targets: {2024/25: 80}}
+          - {code: MN 01, name: Monthly, frequency: monthly, polarity: higher, lead: {name: C, organisation: TC}, targets: {2024/25: 80}}
+";
+
+fn fw() -> Framework {
+    load(
+        FW,
+        "pmf.yaml",
+        NaiveDate::from_ymd_opt(2024, 11, 15).unwrap(),
+    )
+    .framework
+    .unwrap()
+}
+
+fn run(files: &[(&str, &[u8])]) -> (Returns, Vec<Diagnostic>) {
+    let f = fw();
+    let sources = files
+        .iter()
+        .map(|(n, b)| Source {
+            name: n.to_string(),
+            reader: *b,
+        })
+        .collect();
+    read(&f, sources, NaiveDate::from_ymd_opt(2025, 11, 15).unwrap())
+}
+
+fn summary(d: &[Diagnostic]) -> Vec<String> {
+    d.iter()
+        .map(|d| format!("{}:{}:{} {}", d.file, d.line, d.column, d.code))
+        .collect()
+}
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+#[test]
+fn a_clean_file_reads_exactly() {
+    let (r, d) = run(&[("a.csv", b"Indicator,Period,Area,Value,Numerator,Denominator,Commentary,Prediction,Action Plan,Status,Submitted_By,submitted on\nPC 01,2024/25 Q1,T-A,75.5,151,200,\"Up, a little\",on track,yes,provisional,TC,21/07/2024\n")]);
+    assert_eq!(summary(&d), Vec::<String>::new());
+    let o = &r.observations[0];
+    assert_eq!(o.value, Some(dec("75.5")));
+    assert_eq!(o.area, 1);
+    assert_eq!(o.period.to_string(), "2024/25 Q1");
+    assert_eq!(o.commentary(), Some("Up, a little"));
+    assert_eq!(o.submitted_on(), NaiveDate::from_ymd_opt(2024, 7, 21));
+    assert_eq!(o.status, crate::returns::Status::Provisional);
+    assert_eq!(o.line, 2);
+}
+
+#[test]
+fn bom_crlf_embedded_newlines_and_lines() {
+    let text = b"\xef\xbb\xbfindicator,period,value,commentary\r\nCT 01,2024/25 Q1,5,\"two\r\nlines\"\r\nCT 01,2024/25 Q2,6,x\r\n\r\nCT 01,2024/25 Q3,,\r\n";
+    let (r, d) = run(&[("b.csv", text)]);
+    assert_eq!(
+        summary(&d),
+        vec!["b.csv:5:0 blank-row", "b.csv:6:3 missing-value"]
+    );
+    assert_eq!(r.observations.len(), 2);
+    assert_eq!(r.observations[1].line, 4);
+    assert_eq!(r.observations[0].commentary(), Some("two\r\nlines"));
+}
+
+#[test]
+fn windows_1252_semicolons_and_tabs() {
+    let (r, d) = run(&[
+        (
+            "w.csv",
+            b"indicator,period,value,commentary\nCT 01,2024/25 Q1,5,caf\xe9 \xa310\n",
+        ),
+        ("s.csv", b"indicator;period;value\nCT 01;2024/25 Q2;7\n"),
+        ("t.csv", b"indicator\tperiod\tvalue\nCT 01\t2024/25 Q3\t8\n"),
+    ]);
+    assert_eq!(
+        summary(&d),
+        vec![
+            "w.csv:2:0 encoding",
+            "s.csv:1:0 delimiter",
+            "t.csv:1:0 delimiter"
+        ]
+    );
+    assert_eq!(r.observations[0].commentary(), Some("café £10"));
+    assert_eq!(r.observations.len(), 3);
+}
+
+#[test]
+fn header_problems() {
+    let (_, d) = run(&[
+        ("e.csv", b""),
+        ("m.csv", b"indicator,period,amount\nCT 01,2024/25 Q1,5\n"),
+        ("n.csv", b"CT 01,2024/25 Q1,5\n"),
+    ]);
+    assert_eq!(
+        summary(&d),
+        vec![
+            "e.csv:1:0 missing-column",
+            "m.csv:1:3 unknown-column",
+            "m.csv:1:0 missing-column",
+            "n.csv:1:0 missing-column"
+        ]
+    );
+    assert_eq!(
+        d[1].help.as_deref().unwrap().split('?').next().unwrap(),
+        "did you mean `value`"
+    );
+    assert_eq!(
+        d[2].message,
+        "the file has no `value` column; nothing in this file was read"
+    );
+}
+
+#[test]
+fn every_row_code() {
+    let text = "indicator,period,area,value,numerator,denominator,submitted_on
+NI 999,2024/25 Q1,T,5,,,
+PC 01,2024/25 Q1,ZZ,5,,,
+CT 01,2024/25 Q5,T,5,,,
+CT 01,2024-11,T,5,,,
+CT 01,2025/26 Q3,T,5,,,
+CT 01,2024/25 Q1,T,twelve,,,
+CT 01,2024/25 Q2,T,\"1,234\",,,
+PC 01,2024/25 Q1,T,104,,,
+CT 01,2024/25 Q3,T,-3,,,
+PC 01,2024/25 Q2,T,5,1,0,
+PC 01,2024/25 Q3,T,72.0,30,50,
+PC 01,2024/25 Q4,T,60.0,30,50,31/02/2025
+CT 01,2024/25 Q2,T,1234,,,
+CT 01,2024/25 Q4,T,1,,,
+CT 01,2024/25 Q4,T,2,,,
+CT 01,2024/25 Q1,T-A,[c],,,
+CT 01,2024/25 Q1,t-b,1,,,
+a,b
+";
+    let (r, d) = run(&[("x.csv", text.as_bytes())]);
+    assert_eq!(
+        summary(&d),
+        vec![
+            "x.csv:2:1 unknown-indicator",
+            "x.csv:3:3 unknown-area",
+            "x.csv:4:2 bad-period",
+            "x.csv:5:2 wrong-frequency",
+            "x.csv:6:2 future-period",
+            "x.csv:7:4 type-error",
+            "x.csv:8:4 normalised-value",
+            "x.csv:9:4 out-of-range",
+            "x.csv:10:4 out-of-range",
+            "x.csv:11:6 out-of-range",
+            "x.csv:12:4 numerator-mismatch",
+            "x.csv:13:7 bad-date",
+            "x.csv:14:4 duplicate-row",
+            "x.csv:15:4 conflicting-row",
+            "x.csv:16:4 conflicting-row",
+            "x.csv:18:3 normalised-value",
+            "x.csv:19:0 ragged-row",
+        ]
+    );
+    let msg = |i: usize| d[i].message.as_str();
+    assert_eq!(msg(1), "the area `ZZ` is not in the framework");
+    assert_eq!(d[1].help.as_deref(), Some("the areas are T, T-A, T-B"));
+    assert_eq!(
+        msg(3),
+        "`2024-11` is a monthly period, but `CT 01` is a quarterly indicator"
+    );
+    assert_eq!(
+        msg(4),
+        "2025/26 Q3 ends on 2025-12-31, after 2025-11-15: it has not finished yet"
+    );
+    assert_eq!(
+        msg(6),
+        "`1,234` was read as 1234 (thousands separators removed)"
+    );
+    assert_eq!(
+        msg(10),
+        "the value 72.0 does not agree with 30 / 50 × 100 = 60"
+    );
+    assert_eq!(
+        msg(12),
+        "the same indicator, area, period and value as line 8; this copy was ignored"
+    );
+    assert_eq!(
+        msg(13),
+        "CT 01 T 2024/25 Q4 is sent twice with different values (1 here, 2 on line 16)"
+    );
+    assert_eq!(
+        msg(14),
+        "CT 01 T 2024/25 Q4 is sent twice with different values (2 here, 1 on line 15)"
+    );
+    // Kept: 1,234 (line 8), suppressed T-A, t-b read as T-B.
+    assert_eq!(r.observations.len(), 3);
+    assert_eq!(r.observations[1].value, None);
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    use proptest::prelude::*;
+    let f = fw();
+    let mut runner = proptest::test_runner::TestRunner::default();
+    runner
+        .run(&proptest::collection::vec(any::<u8>(), 0..400), |bytes| {
+            let mut input = b"indicator,period,value,area,numerator,denominator\n".to_vec();
+            input.extend_from_slice(&bytes);
+            let _ = read(
+                &f,
+                vec![Source {
+                    name: "r.csv".into(),
+                    reader: &bytes[..],
+                }],
+                NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            );
+            let _ = read(
+                &f,
+                vec![Source {
+                    name: "r.csv".into(),
+                    reader: &input[..],
+                }],
+                NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            );
+            Ok(())
+        })
+        .unwrap();
+}
