@@ -234,7 +234,9 @@ pub fn write_text(out: &mut dyn Write, diags: &[Diagnostic], style: Style) -> io
             Severity::Warning => style.paint("1;33", &format!("warning[{}]", d.code)),
         };
         writeln!(out, "{head}: {}", d.message)?;
-        writeln!(out, "  {} {}", style.paint("1;34", "-->"), d.location())?;
+        if !d.file.is_empty() {
+            writeln!(out, "  {} {}", style.paint("1;34", "-->"), d.location())?;
+        }
         if let Some(help) = &d.help {
             writeln!(out, "   {} {help}", style.paint("1;34", "= help:"))?;
         }

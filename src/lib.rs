@@ -11,8 +11,11 @@
 
 pub mod assess;
 pub mod briefing;
+pub mod cli;
+pub mod cmd;
 pub mod diag;
 pub mod framework;
+pub mod io;
 pub mod period;
 pub mod render;
 pub mod returns;

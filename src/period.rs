@@ -292,6 +292,14 @@ impl Period {
     }
 }
 
+/// "a quarterly", "an annual": the indefinite article with a word, for messages.
+pub fn a_or_an(word: &str) -> String {
+    match word.as_bytes().first() {
+        Some(b'a' | b'e' | b'i' | b'o' | b'u') => format!("an {word}"),
+        _ => format!("a {word}"),
+    }
+}
+
 fn month_start(abs: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(abs.div_euclid(12), abs.rem_euclid(12) as u32 + 1, 1)
         .unwrap_or(NaiveDate::MIN)

@@ -261,7 +261,7 @@ impl<'a> Locator<'a> {
     }
 
     /// The first line at or after `from` (1-based) where `key:` is followed by `value` (bare
-    /// or quoted); returns (line, column of the key).
+    /// or quoted); returns (line, column of the value).
     fn key_value(&self, key: &str, value: &str, from: u32) -> Option<(u32, u32)> {
         let start = from.max(1) as usize - 1;
         for (i, line) in self.lines.iter().enumerate().skip(start) {
@@ -283,7 +283,8 @@ impl<'a> Locator<'a> {
                     let end_ok =
                         after.is_empty() || after.starts_with(['"', '\'', ',', '}', ' ', '#', ']']);
                     if end_ok {
-                        return Some((i as u32 + 1, char_col(line, k)));
+                        let value_at = line.len() - rest.len();
+                        return Some((i as u32 + 1, char_col(line, value_at)));
                     }
                 }
             }
@@ -327,18 +328,7 @@ pub fn load(text: &str, file: &str, today: NaiveDate) -> Loaded {
         diagnostics: vec![d],
     };
     if text.len() > MAX_FRAMEWORK_BYTES {
-        return fail(
-            Diagnostic::new(
-                Code::Yaml,
-                file,
-                format!(
-                    "the framework file is {} MB; pmf reads framework files of up to {} MB",
-                    text.len() / (1024 * 1024),
-                    MAX_FRAMEWORK_BYTES / (1024 * 1024)
-                ),
-            )
-            .help("a framework describes indicators, not data: put actuals in the returns CSVs"),
-        );
+        return fail(too_large(file, text.len() as u64));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let raw: RawFramework = match serde_yaml::from_str(text) {
@@ -357,8 +347,23 @@ pub fn load(text: &str, file: &str, today: NaiveDate) -> Loaded {
         loc: Locator::new(text),
         diags: Vec::new(),
         today,
+        current: String::new(),
     }
     .build(raw)
+}
+
+/// The refusal of a framework file over [`MAX_FRAMEWORK_BYTES`].
+pub fn too_large(file: &str, bytes: u64) -> Diagnostic {
+    Diagnostic::new(
+        Code::Yaml,
+        file,
+        format!(
+            "the framework file is {} MB; pmf reads framework files of up to {} MB",
+            bytes / (1024 * 1024),
+            MAX_FRAMEWORK_BYTES / (1024 * 1024)
+        ),
+    )
+    .help("a framework describes indicators, not data: put actuals in the returns CSVs")
 }
 
 /// serde_yaml's message without its trailing position (we print our own).
@@ -380,6 +385,8 @@ struct Builder<'a> {
     loc: Locator<'a>,
     diags: Vec<Diagnostic>,
     today: NaiveDate,
+    /// The indicator being checked, named in its problems.
+    current: String,
 }
 
 const BUILT_IN: [&str; 3] = ["achievement", "deviation", "on-target"];
@@ -387,7 +394,9 @@ const BUILT_IN: [&str; 3] = ["achievement", "deviation", "on-target"];
 impl Builder<'_> {
     fn error(&mut self, code: Code, at: Option<(u32, u32)>, message: String, help: Option<String>) {
         let (l, c) = at.unwrap_or((0, 0));
-        let mut d = Diagnostic::new(code, self.file, message).at(l, c);
+        let mut d = Diagnostic::new(code, self.file, message)
+            .at(l, c)
+            .indicator(self.current.clone());
         d.help = help;
         self.diags.push(d);
     }
@@ -669,6 +678,7 @@ impl Builder<'_> {
                     if let Some(a) = at {
                         cursor = a.0 + 1;
                     }
+                    self.current = ri.code.0.clone();
                     if self.unique(&mut indicator_codes, "indicator", &ri.code.0, at) {
                         // keep going: a duplicate is still checked, but not indexed twice
                     }
@@ -687,6 +697,7 @@ impl Builder<'_> {
                         default_rag,
                         &scheme_names,
                     );
+                    self.current.clear();
                     members.push(indicators.len());
                     indicators.push(ind);
                 }
@@ -807,6 +818,7 @@ impl Builder<'_> {
         scheme_names: &[String],
     ) -> Indicator {
         let code = ri.code.0.clone();
+        self.current = code.clone();
         let whose = format!("indicator `{code}`");
         let org_help = || {
             if organisations.is_empty() {
@@ -842,7 +854,7 @@ impl Builder<'_> {
         if lead.as_ref().is_none_or(|l| l.name.trim().is_empty()) {
             self.error(
                 Code::NoLead,
-                Some((line, self.loc.key_value("code", &code, line).map_or(0, |a| a.1))),
+                self.loc.key("code", line),
                 format!("{whose} has no named lead"),
                 Some("add `lead: {name: ..., organisation: ...}`: every indicator needs someone accountable".into()),
             );
@@ -973,7 +985,7 @@ impl Builder<'_> {
                             next.map(|n| n.to_string()).unwrap_or_default()
                         ),
                     };
-                    let at = self.loc.key("targets", line).or(Some((line, 0)));
+                    let at = self.loc.key("code", line);
                     self.error(
                         Code::NoTarget,
                         at,
@@ -1044,8 +1056,9 @@ impl Builder<'_> {
                         p.frequency()
                     ),
                     Some(format!(
-                        "key targets by year (e.g. {}) or by a {freq} period (e.g. {})",
+                        "key targets by year (e.g. {}) or by {} period (e.g. {})",
                         Frequency::Annual.example(ys),
+                        crate::period::a_or_an(freq.name()),
                         freq.example(ys)
                     )),
                 );

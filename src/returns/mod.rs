@@ -5,6 +5,7 @@
 //! bytes, exact decimals, and the rarely-present text (commentary, dates) behind one optional
 //! box, so memory grows with the rows kept, not with the file's text.
 
+pub mod complete;
 pub mod read;
 pub mod value;
 
@@ -107,11 +108,29 @@ pub struct Returns {
     pub observations: Vec<Observation>,
     /// The files read, as the user named them.
     pub files: Vec<String>,
+    /// Per file, the 1-based field number of its `submitted_on` column (0 when it has none).
+    pub date_columns: Vec<u32>,
 }
 
 impl Returns {
-    /// The latest period (by end, then the longest) among the observations.
+    /// The latest period among the observations (the one ending last).
     pub fn latest_period(&self) -> Option<Period> {
-        self.observations.iter().map(|o| o.period).max()
+        self.observations
+            .iter()
+            .map(|o| o.period)
+            .max_by_key(|p| p.end_month_abs())
+    }
+
+    /// The quarter in which the latest period ends: the default report and validation period.
+    pub fn latest_quarter(&self) -> Option<Period> {
+        let last = self.latest_period()?;
+        last.latest_at(crate::period::Frequency::Quarterly)
+            .and_then(|q| {
+                if q.end_month_abs() == last.end_month_abs() {
+                    Some(q)
+                } else {
+                    q.offset(1)
+                }
+            })
     }
 }

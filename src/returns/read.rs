@@ -179,6 +179,7 @@ struct Reader<'f> {
     /// (indicator, area, period seq+frequency) -> first row: observation index or none.
     seen: HashMap<(u32, u32, i32, u8), Seen>,
     files: Vec<String>,
+    date_columns: Vec<u32>,
 }
 
 struct Seen {
@@ -203,10 +204,12 @@ pub fn read<R: BufRead>(
         dropped: Vec::new(),
         seen: HashMap::new(),
         files: Vec::new(),
+        date_columns: Vec::new(),
     };
     for source in sources {
         let index = r.files.len() as u32;
         r.files.push(source.name.clone());
+        r.date_columns.push(0);
         r.read_file(index, &source.name, source.reader);
     }
     let observations = r
@@ -220,6 +223,7 @@ pub fn read<R: BufRead>(
         Returns {
             observations,
             files: r.files,
+            date_columns: r.date_columns,
         },
         r.diags,
     )
@@ -379,6 +383,8 @@ impl Reader<'_> {
             cols,
             width: record.len(),
         };
+        self.date_columns[file_index as usize] =
+            layout.get(Col::SubmittedOn).map_or(0, |i| i as u32 + 1);
         let missing: Vec<&str> = [
             (Col::Indicator, "indicator"),
             (Col::Period, "period"),
@@ -732,7 +738,7 @@ impl Reader<'_> {
                 problems.push(mk(
                     Code::OutOfRange,
                     Col::Value,
-                    format!("{v} is negative, but `{}` is a count", i.code),
+                    format!("the value {v} is negative, but `{}` is a count", i.code),
                 ));
             }
         }
@@ -951,10 +957,7 @@ impl Reader<'_> {
 }
 
 fn article(word: &str) -> String {
-    match word.as_bytes().first() {
-        Some(b'a' | b'e' | b'i' | b'o' | b'u') => format!("an {word} period"),
-        _ => format!("a {word} period"),
-    }
+    format!("{} period", crate::period::a_or_an(word))
 }
 
 fn newlines(rec: &csv::ByteRecord) -> u64 {

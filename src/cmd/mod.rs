@@ -1,0 +1,124 @@
+//! One module per subcommand, all the same shape: glue between the I/O edge and the pure core.
+
+pub mod check;
+pub mod report;
+pub mod validate;
+
+use std::path::Path;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use crate::cli::{Cli, Command, Common};
+use crate::diag::{self, Diagnostic, Style, Tally};
+use crate::framework::{self, Framework};
+use crate::io;
+
+/// Exit status: success (warnings allowed).
+pub const OK: u8 = 0;
+/// Exit status: the data has errors (or warnings with `--strict`).
+pub const DATA: u8 = 1;
+/// Exit status: could not run.
+pub const FAIL: u8 = 2;
+
+/// The starter files `pmf init` writes.
+pub const STARTER: [(&str, &str); 2] = [
+    ("pmf.yaml", include_str!("../../examples/starter/pmf.yaml")),
+    (
+        "returns/council.csv",
+        include_str!("../../examples/starter/returns/council.csv"),
+    ),
+];
+
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Check {
+            common,
+            format,
+            strict,
+        } => check::run(&common, format, strict),
+        Command::Validate {
+            common,
+            mut files,
+            returns,
+            period,
+            format,
+            strict,
+        } => {
+            files.extend(returns);
+            validate::run(&common, &files, period.as_deref(), format, strict)
+        }
+        Command::Report { .. } => report::run(cli.command),
+        Command::Schema => {
+            io::write_stdout(framework::raw::schema_json().as_bytes())?;
+            Ok(OK)
+        }
+        Command::Init { dir } => {
+            io::write_new_files(&dir, &STARTER)?;
+            let shown = io::display_path(&dir);
+            let msg = format!(
+                "wrote {shown}/pmf.yaml and {shown}/returns/council.csv\nnext: cd {shown} && pmf check && pmf validate && pmf report\n"
+            );
+            io::write_stderr(msg.as_bytes());
+            Ok(OK)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "pmf", &mut out);
+            io::write_stdout(&out)?;
+            Ok(OK)
+        }
+    }
+}
+
+/// "Today": `--as-of`, else the clock.
+pub fn today(common: &Common) -> NaiveDate {
+    common.as_of.unwrap_or_else(io::today)
+}
+
+/// Loads the framework the same way for every command: its problems, and the model when it has
+/// no errors.
+pub fn load_framework(
+    path: &Path,
+    today: NaiveDate,
+) -> Result<(Option<Framework>, Vec<Diagnostic>)> {
+    let name = io::display_path(path);
+    let loaded = match io::read_framework(path)? {
+        Ok(text) => framework::load(&text, &name, today),
+        Err(size) => framework::Loaded {
+            framework: None,
+            diagnostics: vec![framework::too_large(&name, size)],
+        },
+    };
+    Ok((loaded.framework, loaded.diagnostics))
+}
+
+/// For every command but `check`: prints the framework's problems on stderr and returns the
+/// model, or `None` (exit 2) when it has errors.
+pub fn framework_or_stop(common: &Common, today: NaiveDate) -> Result<Option<Framework>> {
+    let (fw, diags) = load_framework(&common.framework, today)?;
+    if !diags.is_empty() {
+        let mut out = Vec::new();
+        diag::write_text(
+            &mut out,
+            &diags,
+            Style {
+                color: io::stderr_color(common.color),
+            },
+        )?;
+        if fw.is_none() {
+            let tally = Tally::of(&diags);
+            out.extend_from_slice(
+                format!(
+                    "{}: the framework has {tally}; fix it first (`pmf check -f {}`)\n",
+                    io::display_path(&common.framework),
+                    io::display_path(&common.framework)
+                )
+                .as_bytes(),
+            );
+        }
+        io::write_stderr(&out);
+    }
+    Ok(fw)
+}

@@ -1,0 +1,95 @@
+//! `pmf validate`: every problem in the returns, and completeness at a period.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::{framework_or_stop, today, DATA, FAIL, OK};
+use crate::cli::{Common, ProblemFormat};
+use crate::diag::{self, Diagnostic, Style, Tally};
+use crate::io;
+use crate::period::Period;
+use crate::returns::{self, complete};
+
+pub fn run(
+    common: &Common,
+    files: &[PathBuf],
+    period: Option<&str>,
+    format: ProblemFormat,
+    strict: bool,
+) -> Result<u8> {
+    let today = today(common);
+    let Some(fw) = framework_or_stop(common, today)? else {
+        return Ok(FAIL);
+    };
+    let period = match period {
+        Some(p) => match Period::parse(p, fw.year_start, None) {
+            Ok(p) => Some(p),
+            Err(e) => anyhow::bail!("--period: {}", e.message),
+        },
+        None => None,
+    };
+    let paths = io::return_paths(files, &common.framework)?;
+    let sources = io::open_returns(&paths)?;
+    let (returns, mut diags) = returns::read(&fw, sources, today);
+    let period = period.or_else(|| returns.latest_quarter());
+    if let Some(p) = period {
+        diags.extend(complete::check(&fw, &returns, p, today));
+    }
+    let tally = Tally::of(&diags);
+    let mut out = Vec::new();
+    match format {
+        ProblemFormat::Text => {
+            diag::write_text(
+                &mut out,
+                &diags,
+                Style {
+                    color: io::stdout_color(common.color),
+                },
+            )?;
+            out.extend_from_slice(
+                summary(&paths, returns.observations.len(), period, tally, &diags).as_bytes(),
+            );
+        }
+        ProblemFormat::Json => diag::write_json(&mut out, &diags)?,
+        ProblemFormat::Csv => diag::write_csv(&mut out, &diags)?,
+    }
+    io::write_stdout(&out).context("writing the problems")?;
+    if format != ProblemFormat::Text {
+        io::write_stderr(
+            summary(&paths, returns.observations.len(), period, tally, &diags).as_bytes(),
+        );
+    }
+    Ok(if tally.errors > 0 || (strict && tally.warnings > 0) {
+        DATA
+    } else {
+        OK
+    })
+}
+
+fn summary(
+    paths: &[PathBuf],
+    rows: usize,
+    period: Option<Period>,
+    tally: Tally,
+    diags: &[Diagnostic],
+) -> String {
+    let files = if paths.len() == 1 {
+        "1 file".to_string()
+    } else {
+        format!("{} files", paths.len())
+    };
+    let missing = diags
+        .iter()
+        .filter(|d| d.code == diag::Code::MissingReturn)
+        .count();
+    let late = diags
+        .iter()
+        .filter(|d| d.code == diag::Code::LateReturn)
+        .count();
+    let completeness = match period {
+        Some(p) => format!("; at {p}: {missing} missing, {late} late"),
+        None => String::new(),
+    };
+    format!("{files}, {rows} valid rows: {tally}{completeness}\n")
+}

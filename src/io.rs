@@ -1,0 +1,183 @@
+//! The one edge that touches the world: files, the environment, the terminal and the clock.
+//! Everything else in pmf takes values and returns values.
+
+use std::fs;
+use std::io::{self, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+
+use crate::framework::MAX_FRAMEWORK_BYTES;
+use crate::returns::Source;
+
+/// Today's date from the system clock: used only when `--as-of` is not given.
+pub fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// Whether colour should be used on stdout (`auto`: a terminal and no `NO_COLOR`).
+pub fn stdout_color(choice: crate::cli::ColorChoice) -> bool {
+    color(choice, io::stdout().is_terminal())
+}
+
+/// Whether colour should be used on stderr.
+pub fn stderr_color(choice: crate::cli::ColorChoice) -> bool {
+    color(choice, io::stderr().is_terminal())
+}
+
+fn color(choice: crate::cli::ColorChoice, terminal: bool) -> bool {
+    use crate::cli::ColorChoice;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// Whether stderr is a terminal (for progress output).
+pub fn stderr_is_terminal() -> bool {
+    io::stderr().is_terminal()
+}
+
+/// The framework file's text, or its size when it is over the limit: such files are refused
+/// before they are read, so a hostile 100 MB file costs nothing.
+pub fn read_framework(path: &Path) -> Result<std::result::Result<String, u64>> {
+    let meta = fs::metadata(path)
+        .with_context(|| format!("cannot read the framework file {}", path.display()))?;
+    if meta.is_dir() {
+        bail!(
+            "{} is a folder; name the framework's YAML file",
+            path.display()
+        );
+    }
+    if meta.len() > MAX_FRAMEWORK_BYTES as u64 {
+        return Ok(Err(meta.len()));
+    }
+    let bytes = fs::read(path)
+        .with_context(|| format!("cannot read the framework file {}", path.display()))?;
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(Ok(s)),
+        Err(e) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(e.as_bytes());
+            Ok(Ok(text.into_owned()))
+        }
+    }
+}
+
+/// The return files: each path given (a file, or a folder's `*.csv` in name order); with none,
+/// the `returns/` folder beside the framework file. Paths are kept as the user gave them.
+pub fn return_paths(given: &[PathBuf], framework: &Path) -> Result<Vec<PathBuf>> {
+    let defaults;
+    let roots: &[PathBuf] = if given.is_empty() {
+        let dir = framework.parent().unwrap_or(Path::new("")).join("returns");
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        defaults = vec![dir];
+        &defaults
+    } else {
+        given
+    };
+    let mut out = Vec::new();
+    for root in roots {
+        let meta = fs::metadata(root).with_context(|| format!("cannot read {}", root.display()))?;
+        if meta.is_dir() {
+            let mut files: Vec<PathBuf> = fs::read_dir(root)
+                .with_context(|| format!("cannot list the folder {}", root.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+                })
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else {
+            out.push(root.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Opens the return files for streaming.
+pub fn open_returns(paths: &[PathBuf]) -> Result<Vec<Source<BufReader<fs::File>>>> {
+    paths
+        .iter()
+        .map(|p| {
+            let f = fs::File::open(p)
+                .with_context(|| format!("cannot read the return file {}", p.display()))?;
+            Ok(Source {
+                name: display_path(p),
+                reader: BufReader::with_capacity(256 * 1024, f),
+            })
+        })
+        .collect()
+}
+
+/// A path as the user gave it, with `/` separators.
+pub fn display_path(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, renamed into place, so a
+/// failed run never leaves a partial file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let tmp = dir.join(format!(".{name}.pmf-tmp-{}", std::process::id()));
+    let result = (|| -> Result<()> {
+        let mut f =
+            fs::File::create(&tmp).with_context(|| format!("cannot write {}", path.display()))?;
+        f.write_all(bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        f.sync_all().ok();
+        fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes to stdout; a closed pipe (`pmf report | head`) is not an error.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
+}
+
+/// Writes to stderr, ignoring failures (there is nowhere left to report them).
+pub fn write_stderr(bytes: &[u8]) {
+    let _ = io::stderr().lock().write_all(bytes);
+}
+
+/// Creates the files of `pmf init`, refusing to overwrite any that exist.
+pub fn write_new_files(dir: &Path, files: &[(&str, &str)]) -> Result<()> {
+    for (name, _) in files {
+        let p = dir.join(name);
+        if p.exists() {
+            bail!(
+                "{} already exists; pmf init does not overwrite files (choose an empty folder)",
+                p.display()
+            );
+        }
+    }
+    for (name, text) in files {
+        let p = dir.join(name);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    Ok(())
+}
