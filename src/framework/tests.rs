@@ -135,13 +135,13 @@ fn every_check_problem_is_reported_with_its_position() {
     assert_eq!(
         codes(&l),
         vec![
-            ("unknown-reference".to_string(), 29, 13),
-            ("unknown-reference".to_string(), 30, 13),
+            ("unknown-reference".to_string(), 29, 23),
+            ("unknown-reference".to_string(), 30, 18),
             ("wrong-frequency".to_string(), 34, 15),
             ("bad-period".to_string(), 35, 15),
             ("target-outside-plan".to_string(), 36, 15),
             ("unknown-reference".to_string(), 38, 15),
-            ("duplicate-code".to_string(), 39, 13),
+            ("duplicate-code".to_string(), 39, 19),
             ("no-lead".to_string(), 39, 13),
         ]
     );
@@ -159,7 +159,7 @@ fn warnings_do_not_stop_the_load() {
         .replace("              2025/26: 10.5\n", "")
         .replace(", 2025/26: 12}", "}");
     let l = run(&text);
-    assert_eq!(codes(&l), vec![("no-target".to_string(), 31, 13)]);
+    assert_eq!(codes(&l), vec![("no-target".to_string(), 22, 13)]);
     assert_eq!(
         l.diagnostics[0].message,
         "indicator `NI 62` has no target for the next year (2025/26)"
