@@ -1,1 +1,3 @@
-//! Integration tests: the CLI end to end.
+//! Integration tests: the CLI end to end (one binary, as ripgrep and just do).
+
+mod cli;

@@ -58,6 +58,7 @@ fn default_deadline_days() -> u32 {
 /// The plan's first and last years, e.g. `{start: 2023/24, end: 2025/26}`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Plan")]
 pub struct RawPlan {
     pub start: Scalar,
     pub end: Scalar,
@@ -110,6 +111,7 @@ impl JsonSchema for Scalar {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Area")]
 pub struct RawArea {
     pub code: Scalar,
     pub name: String,
@@ -120,6 +122,7 @@ pub struct RawArea {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Organisation")]
 pub struct RawOrganisation {
     pub code: Scalar,
     pub name: String,
@@ -128,6 +131,7 @@ pub struct RawOrganisation {
 /// A RAG scheme (SPEC 4.2): a built-in kind with its own thresholds.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Scheme")]
 pub struct RawScheme {
     pub kind: SchemeKind,
     /// achievement: GREEN at this % achieved or more (default 95).
@@ -167,6 +171,7 @@ pub fn default_blue() -> Decimal {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Escalation")]
 pub struct RawEscalation {
     /// Periods below target in a row, not improving, before stage 2 (action).
     #[serde(default = "default_action_after")]
@@ -194,6 +199,7 @@ fn default_intervention_after() -> u32 {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Forecast")]
 pub struct RawForecast {
     /// How many recent values the candidates use.
     #[serde(default = "default_window")]
@@ -228,6 +234,7 @@ fn default_margin() -> Decimal {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Theme")]
 pub struct RawTheme {
     pub code: Scalar,
     pub name: String,
@@ -237,6 +244,7 @@ pub struct RawTheme {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Priority")]
 pub struct RawPriority {
     pub code: Scalar,
     pub name: String,
@@ -309,6 +317,7 @@ impl Tier {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Lead")]
 pub struct RawLead {
     pub name: String,
     #[serde(default)]
@@ -319,6 +328,7 @@ pub struct RawLead {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Baseline")]
 pub struct RawBaseline {
     pub period: Scalar,
     pub value: Decimal,
@@ -326,6 +336,7 @@ pub struct RawBaseline {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Indicator")]
 pub struct RawIndicator {
     /// Unique code, as partners write it in their returns (e.g. `NI 62`).
     pub code: Scalar,
