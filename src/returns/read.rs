@@ -629,11 +629,11 @@ impl Reader<'_> {
                                 Code::WrongFrequency,
                                 Col::Period,
                                 format!(
-                                    "`{}` is {}, but `{}` is a {} indicator",
+                                    "`{}` is {}, but `{}` is {} indicator",
                                     period_text.trim(),
                                     article(p.frequency().name()),
                                     i.code,
-                                    i.frequency
+                                    crate::period::a_or_an(i.frequency.name())
                                 ),
                             )
                             .help(format!(
