@@ -1,5 +1,210 @@
-//! `pmf report`.
-use anyhow::Result;
-pub fn run(_c: crate::cli::Command) -> Result<u8> {
-    anyhow::bail!("report is not built yet")
+//! `pmf report`: read, validate, assess, build the briefing view, render it in one format.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+
+use super::{framework_or_stop, DATA, FAIL, OK};
+use crate::assess::{self, Options};
+use crate::briefing::{self, Filters, ProviderQuality, Quality};
+use crate::cli::{Command, Common, ReportFormat, TierArg};
+use crate::diag::{self, Code, Diagnostic, Style, Tally};
+use crate::framework::{Framework, Match, Tier};
+use crate::io;
+use crate::period::{Frequency, Period};
+use crate::render;
+use crate::returns::{self, complete, Returns};
+
+pub fn run(command: Command) -> Result<u8> {
+    let Command::Report {
+        common,
+        returns,
+        quarter,
+        year,
+        period,
+        format,
+        output,
+        area,
+        theme,
+        tier,
+        exceptions,
+        skip_invalid,
+    } = command
+    else {
+        bail!("not a report command");
+    };
+    let today = super::today(&common);
+    let Some(fw) = framework_or_stop(&common, today)? else {
+        return Ok(FAIL);
+    };
+    let area = match area.as_deref() {
+        None => fw.default_area(),
+        Some(code) => match fw.area(code) {
+            Match::Exact(a) | Match::Loose(a) => a,
+            Match::None => bail!("--area: `{code}` is not an area of the framework (the areas are {})", fw.area_list()),
+        },
+    };
+    let theme = match theme.as_deref() {
+        None => None,
+        Some(code) => match fw.themes.iter().position(|t| t.code.eq_ignore_ascii_case(code)) {
+            Some(t) => Some(t),
+            None => bail!(
+                "--theme: `{code}` is not a theme of the framework (the themes are {})",
+                fw.themes.iter().map(|t| t.code.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        },
+    };
+    let tier = tier.map(|t| match t {
+        TierArg::Board => Tier::Board,
+        TierArg::Executive => Tier::Executive,
+        TierArg::Operational => Tier::Operational,
+    });
+    if format == ReportFormat::Pdf && output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        bail!("the PDF is binary: write it to a file with -o briefing.pdf");
+    }
+
+    let paths = io::return_paths(&returns, &common.framework)?;
+    let sources = io::open_returns(&paths)?;
+    let (returns, diags) = returns::read(&fw, sources, today);
+    let errors: Vec<Diagnostic> = diags.iter().filter(|d| d.is_error()).cloned().collect();
+    let style = Style { color: io::stderr_color(common.color) };
+    if !errors.is_empty() {
+        let mut msg = Vec::new();
+        diag::write_text(&mut msg, &errors, style)?;
+        let tally = Tally::of(&errors);
+        if skip_invalid {
+            msg.extend_from_slice(format!("{} invalid rows were left out of the report ({tally}).\n", errors.len()).as_bytes());
+            io::write_stderr(&msg);
+        } else {
+            msg.extend_from_slice(
+                format!("the returns have {tally}; nothing was written (fix them, or use --skip-invalid to leave the invalid rows out)\n").as_bytes(),
+            );
+            io::write_stderr(&msg);
+            return Ok(DATA);
+        }
+    }
+
+    let report_period = match report_period(&fw, &returns, quarter.as_deref(), year.as_deref(), period.as_deref()) {
+        Ok(p) => p,
+        Err(e) => bail!("{e}"),
+    };
+    let assessment = assess::assess(
+        &fw,
+        &returns,
+        &Options {
+            period: report_period,
+            as_of: today,
+            focus_area: area,
+        },
+    );
+    let completeness = complete::check(&fw, &returns, report_period, today);
+    let quality = quality(&fw, &completeness, &errors);
+    let filters = Filters {
+        area,
+        theme,
+        tier,
+        exceptions,
+    };
+    let view = briefing::build(&fw, &assessment, &filters, quality);
+    let mut bytes = Vec::new();
+    match format {
+        ReportFormat::Table => {
+            let color = output.is_none() && io::stdout_color(common.color) || common.color == crate::cli::ColorChoice::Always;
+            render::table::write(&view, &mut bytes, color)?
+        }
+        ReportFormat::Csv => render::csv::write(&view, &mut bytes)?,
+        ReportFormat::Json => render::json::write(&view, &mut bytes)?,
+        ReportFormat::Pdf => render::pdf::write(&view, &mut bytes)?,
+    }
+    match output {
+        Some(path) => write_output(&path, &bytes)?,
+        None => io::write_stdout(&bytes)?,
+    }
+    Ok(OK)
+}
+
+fn write_output(path: &PathBuf, bytes: &[u8]) -> Result<()> {
+    io::write_atomic(path, bytes)
+}
+
+/// The report period from the options (SPEC 3): `--period`; `--quarter` with `--year` or the
+/// year of the latest returns; `--year` alone at the year's end; else the quarter in which the
+/// latest period in the returns ends.
+pub fn report_period(fw: &Framework, returns: &Returns, quarter: Option<&str>, year: Option<&str>, period: Option<&str>) -> std::result::Result<Period, String> {
+    let ys = fw.year_start;
+    if let Some(p) = period {
+        return Period::parse(p, ys, None).map_err(|e| format!("--period: {}", e.message));
+    }
+    let year = match year {
+        Some(y) => Some(Period::parse(y, ys, Some(Frequency::Annual)).map_err(|e| format!("--year: {}", e.message))?.year()),
+        None => None,
+    };
+    match (quarter, year) {
+        (Some(q), y) => {
+            let digits = q.trim().trim_start_matches(['Q', 'q']);
+            let n: u8 = match digits.parse() {
+                Ok(n @ 1..=4) => n,
+                _ => return Err(format!("--quarter: `{q}` is not a quarter; write Q1, Q2, Q3 or Q4")),
+            };
+            let y = match y {
+                Some(y) => y,
+                None => returns
+                    .latest_period()
+                    .map(|p| p.year())
+                    .ok_or("--quarter needs --year when there are no returns to take the year from")?,
+            };
+            Period::new(ys, Frequency::Quarterly, y.start_year(), n).ok_or_else(|| "--quarter: no such quarter".to_string())
+        }
+        (None, Some(y)) => Ok(y),
+        (None, None) => returns
+            .latest_quarter()
+            .ok_or_else(|| "there are no returns to report on: name the period with --quarter and --year, or --period".to_string()),
+    }
+}
+
+/// Missing, late and invalid returns by provider (in the framework's organisation order).
+fn quality(fw: &Framework, completeness: &[Diagnostic], invalid: &[Diagnostic]) -> Quality {
+    let mut by: Vec<ProviderQuality> = fw
+        .organisations
+        .iter()
+        .map(|o| ProviderQuality {
+            provider: o.name.clone(),
+            ..ProviderQuality::default()
+        })
+        .collect();
+    let none = by.len();
+    by.push(ProviderQuality {
+        provider: "(no provider named)".into(),
+        ..ProviderQuality::default()
+    });
+    let provider_of = |code: &str| match fw.indicator(code) {
+        Match::Exact(i) | Match::Loose(i) => fw.indicators[i].provider.unwrap_or(none),
+        Match::None => none,
+    };
+    let mut q = Quality::default();
+    for d in completeness {
+        let p = provider_of(&d.indicator);
+        let what = format!("{} {} {}", d.indicator, d.area, d.period);
+        match d.code {
+            Code::MissingReturn => {
+                by[p].missing.push(what);
+                q.missing += 1;
+            }
+            Code::LateReturn => {
+                by[p].late.push(what);
+                q.late += 1;
+            }
+            _ => {}
+        }
+    }
+    for d in invalid {
+        let p = provider_of(&d.indicator);
+        by[p].invalid.push(format!("{}:{} {}", d.file, d.line, d.code));
+        q.invalid += 1;
+    }
+    q.providers = by
+        .into_iter()
+        .filter(|p| !(p.missing.is_empty() && p.late.is_empty() && p.invalid.is_empty()))
+        .collect();
+    q
 }

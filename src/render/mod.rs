@@ -11,3 +11,69 @@ pub fn safe_cell(text: &str) -> Cow<'_, str> {
         _ => Cow::Borrowed(text),
     }
 }
+
+pub mod csv;
+pub mod json;
+pub mod table;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::assess::Direction;
+use crate::framework::{Indicator, Unit};
+
+/// A number as people read it: rounded half away from zero to the indicator's `decimals`,
+/// thousands separated, with `%` for percentages.
+pub fn shown(ind: &Indicator, value: Decimal) -> String {
+    let mut text = group_thousands(&value.round_dp_with_strategy(ind.decimals, RoundingStrategy::MidpointAwayFromZero).to_string());
+    if ind.unit == Unit::Percent {
+        text.push('%');
+    }
+    text
+}
+
+/// `1234567.5` as `1,234,567.5`.
+pub fn group_thousands(plain: &str) -> String {
+    let (sign, rest) = match plain.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", plain),
+    };
+    let (int, frac) = match rest.find('.') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let mut out = String::with_capacity(plain.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}{frac}")
+}
+
+/// The direction as an arrow and a word.
+pub fn arrow(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Improving => "↑ improving",
+        Direction::Worsening => "↓ worsening",
+        Direction::NoChange => "→ no change",
+        Direction::NA => "– n/a",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{group_thousands, safe_cell};
+
+    #[test]
+    fn thousands_and_formula_safety() {
+        assert_eq!(group_thousands("1234567.50"), "1,234,567.50");
+        assert_eq!(group_thousands("-1234"), "-1,234");
+        assert_eq!(group_thousands("999"), "999");
+        assert_eq!(safe_cell("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(safe_cell("-3 worse"), "'-3 worse");
+        assert_eq!(safe_cell("@x"), "'@x");
+        assert_eq!(safe_cell("\tx"), "'\tx");
+        assert_eq!(safe_cell("fine"), "fine");
+    }
+}

@@ -1,0 +1,125 @@
+//! The report as CSV (SPEC 5): exactly the SPEC's columns in order, one row per indicator and
+//! area that has a value; text cells formula-safe, numeric cells untouched.
+
+use std::io::{self, Write};
+
+use rust_decimal::Decimal;
+
+use super::safe_cell;
+use crate::assess::Row;
+use crate::briefing::Briefing;
+
+/// The columns, in order.
+pub const COLUMNS: [&str; 26] = [
+    "theme",
+    "priority",
+    "indicator",
+    "name",
+    "area",
+    "period",
+    "value",
+    "target",
+    "deviation_pct",
+    "rag",
+    "direction",
+    "stage",
+    "forecast",
+    "forecast_method",
+    "forecast_target",
+    "on_track",
+    "confidence",
+    "plan_forecast",
+    "plan_target",
+    "plan_on_track",
+    "prediction",
+    "challenge",
+    "lead",
+    "organisation",
+    "status",
+    "commentary",
+];
+
+/// One cell of a record: text (made formula-safe when written as CSV) or a number.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(Decimal),
+    Empty,
+}
+
+fn yes_no(b: Option<bool>) -> Cell {
+    match b {
+        Some(true) => Cell::Text("yes".into()),
+        Some(false) => Cell::Text("no".into()),
+        None => Cell::Empty,
+    }
+}
+
+fn num(d: Option<Decimal>) -> Cell {
+    d.map_or(Cell::Empty, Cell::Number)
+}
+
+fn text(s: Option<&str>) -> Cell {
+    match s {
+        Some(s) if !s.is_empty() => Cell::Text(s.to_string()),
+        _ => Cell::Empty,
+    }
+}
+
+/// A row's cells in [`COLUMNS`] order: shared by the CSV and JSON renderers.
+pub fn record(b: &Briefing, row: &Row) -> [Cell; 26] {
+    let fw = b.framework;
+    let ind = &fw.indicators[row.indicator];
+    let theme = &fw.themes[ind.theme];
+    let priority = &theme.priorities[ind.priority];
+    let lead = ind.lead.as_ref();
+    let organisation = lead.and_then(|l| l.organisation).map(|o| fw.organisations[o].code.as_str());
+    let f = row.forecast.as_ref();
+    let pf = row.plan_forecast.as_ref();
+    [
+        Cell::Text(theme.code.clone()),
+        Cell::Text(priority.code.clone()),
+        Cell::Text(ind.code.clone()),
+        Cell::Text(ind.name.clone()),
+        Cell::Text(fw.areas[row.area].code.clone()),
+        Cell::Text(row.period.to_string()),
+        num(row.value),
+        num(row.target),
+        num(row.deviation_pct),
+        Cell::Text(row.rag.as_str().into()),
+        Cell::Text(row.direction.as_str().into()),
+        Cell::Number(Decimal::from(row.stage)),
+        num(f.map(|f| f.value)),
+        text(f.map(|f| f.method.as_str())),
+        num(f.and_then(|f| f.target)),
+        yes_no(f.and_then(|f| f.on_track)),
+        num(f.and_then(|f| f.confidence)),
+        num(pf.map(|f| f.value)),
+        num(pf.and_then(|f| f.target)),
+        yes_no(pf.and_then(|f| f.on_track)),
+        text(row.prediction.map(|p| p.as_str())),
+        yes_no(row.challenge),
+        text(lead.map(|l| l.name.as_str())),
+        text(organisation),
+        text(row.status.map(|s| s.as_str())),
+        text(row.commentary.as_deref()),
+    ]
+}
+
+pub fn write(b: &Briefing, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = ::csv::Writer::from_writer(out);
+    w.write_record(COLUMNS).map_err(io::Error::other)?;
+    for &ri in &b.records {
+        let cells = record(b, &b.assessment.rows[ri]);
+        let fields: Vec<String> = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Text(t) => safe_cell(t).into_owned(),
+                Cell::Number(d) => d.to_string(),
+                Cell::Empty => String::new(),
+            })
+            .collect();
+        w.write_record(&fields).map_err(io::Error::other)?;
+    }
+    w.flush()
+}
