@@ -6,11 +6,22 @@
 //! every output format shows. Renderers never do arithmetic of their own: they read these rows.
 //! A missing value is a state (`None`, `Rag::NA`), never an error.
 
-use chrono::NaiveDate;
-use rust_decimal::Decimal;
+pub mod direction;
+pub mod escalation;
+pub mod forecast;
+pub mod rag;
+pub mod rollup;
+pub mod targets;
 
+#[cfg(test)]
+mod tests;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::framework::{Aggregate, Framework, Indicator, Measure};
 use crate::period::Period;
-use crate::returns::{Prediction, Status};
+use crate::returns::{Observation, Prediction, Returns, Status};
 
 /// RAG status (SPEC 4.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -185,4 +196,433 @@ pub struct Assessment {
     pub as_of: NaiveDate,
     /// Ordered as the framework orders indicators, then areas in framework order.
     pub rows: Vec<Row>,
+}
+
+/// Round for output: `dp` places, half away from zero, trailing zeros stripped.
+pub fn round_out(d: Decimal, dp: u32) -> Decimal {
+    d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+/// Round to `dp` places, half away from zero, keeping the scale (23.50 stays 23.50).
+fn round_fixed(d: Decimal, dp: u32) -> Decimal {
+    d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Where an entry of a series came from (the model of [`Source`], with the observation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Origin {
+    /// The area's own return (index into `Returns::observations`).
+    Own(usize),
+    RolledUp,
+    /// A roll-up that lacked these children (area indices).
+    Missing(Vec<usize>),
+}
+
+/// One period of one indicator in one area: a value, sent or rolled up, or its absence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    seq: i32,
+    /// Full precision (ratio roll-ups are rounded only when shown).
+    value: Option<Decimal>,
+    numerator: Option<Decimal>,
+    denominator: Option<Decimal>,
+    origin: Origin,
+}
+
+/// One indicator's entries in one area, sorted by `seq`, at most one per period.
+#[derive(Debug, Clone, Default)]
+struct Series(Vec<Entry>);
+
+impl Series {
+    fn get(&self, seq: i32) -> Option<&Entry> {
+        self.0
+            .binary_search_by_key(&seq, |e| e.seq)
+            .ok()
+            .map(|i| &self.0[i])
+    }
+    fn value(&self, seq: i32) -> Option<Decimal> {
+        self.get(seq).and_then(|e| e.value)
+    }
+}
+
+/// Assess every indicator in every area at `options.period` (SPEC 4), in framework order.
+/// Returns after the report period are ignored: a report at 2024/25 Q2 is what the board
+/// would have seen then.
+pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> Assessment {
+    let n_ind = framework.indicators.len();
+    // Group observations by indicator once (a counting sort), then by area and period.
+    let mut by_indicator: Vec<Vec<usize>> = vec![Vec::new(); n_ind];
+    for (i, o) in returns.observations.iter().enumerate() {
+        if let Some(g) = by_indicator.get_mut(o.indicator as usize) {
+            g.push(i);
+        }
+    }
+    let mut rows = Vec::new();
+    for (ii, indicator) in framework.indicators.iter().enumerate() {
+        let Some(shown) = options.period.latest_at(indicator.frequency) else {
+            continue;
+        };
+        let series = build_series(
+            framework,
+            indicator,
+            &returns.observations,
+            &by_indicator[ii],
+            shown.seq(),
+        );
+        for (area, s) in series.iter().enumerate() {
+            let has_value = s.0.iter().any(|e| e.value.is_some());
+            if !has_value && area != options.focus_area {
+                continue;
+            }
+            rows.push(make_row(
+                framework,
+                ii,
+                area,
+                s,
+                shown,
+                has_value,
+                &returns.observations,
+            ));
+        }
+    }
+    Assessment {
+        period: options.period,
+        as_of: options.as_of,
+        rows,
+    }
+}
+
+/// Every area's series for one indicator up to `max_seq`: own returns first, then roll-ups
+/// bottom-up (children before parents) where a parent has no return of its own.
+fn build_series(
+    framework: &Framework,
+    indicator: &Indicator,
+    observations: &[Observation],
+    group: &[usize],
+    max_seq: i32,
+) -> Vec<Series> {
+    let n_areas = framework.areas.len();
+    let mut keyed: Vec<(u32, i32, usize)> = group
+        .iter()
+        .filter_map(|&i| {
+            let o = &observations[i];
+            let ok = o.period.frequency() == indicator.frequency
+                && o.period.year_start() == framework.year_start
+                && (o.area as usize) < n_areas
+                && o.period.seq() <= max_seq;
+            ok.then(|| (o.area, o.period.seq(), i))
+        })
+        .collect();
+    keyed.sort_unstable();
+    let mut series: Vec<Series> = vec![Series::default(); n_areas];
+    for (area, seq, i) in keyed {
+        let s = &mut series[area as usize].0;
+        if s.last().is_some_and(|e| e.seq == seq) {
+            continue; // a repeated period: the first row read wins
+        }
+        let o = &observations[i];
+        s.push(Entry {
+            seq,
+            value: o.value,
+            numerator: o.numerator,
+            denominator: o.denominator,
+            origin: Origin::Own(i),
+        });
+    }
+    if indicator.aggregate == Aggregate::None {
+        return series;
+    }
+    // Parents come before children in `areas`, so walking backwards sees children first.
+    for parent in (0..n_areas).rev() {
+        let children = &framework.areas[parent].children;
+        if children.is_empty() {
+            continue;
+        }
+        let mut seqs: Vec<i32> = children
+            .iter()
+            .filter_map(|&c| series.get(c))
+            .flat_map(|s| s.0.iter().map(|e| e.seq))
+            .collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        let mut added = Vec::new();
+        for seq in seqs {
+            if series[parent].get(seq).is_some() {
+                continue; // its own return wins
+            }
+            let parts: Vec<rollup::Part> = children
+                .iter()
+                .map(|&c| match series.get(c).and_then(|s| s.get(seq)) {
+                    Some(e) => rollup::Part {
+                        value: e.value,
+                        numerator: e.numerator,
+                        denominator: e.denominator,
+                    },
+                    None => rollup::Part::default(),
+                })
+                .collect();
+            let entry = match rollup::roll_up(indicator.aggregate, indicator.scale, &parts) {
+                rollup::RollUp::Value {
+                    value,
+                    numerator,
+                    denominator,
+                } => Entry {
+                    seq,
+                    value: Some(value),
+                    numerator,
+                    denominator,
+                    origin: Origin::RolledUp,
+                },
+                rollup::RollUp::Missing(which) => Entry {
+                    seq,
+                    value: None,
+                    numerator: None,
+                    denominator: None,
+                    origin: Origin::Missing(which.into_iter().map(|k| children[k]).collect()),
+                },
+                rollup::RollUp::None => continue,
+            };
+            added.push(entry);
+        }
+        if !added.is_empty() {
+            let s = &mut series[parent].0;
+            s.extend(added);
+            s.sort_by_key(|e| e.seq);
+        }
+    }
+    series
+}
+
+/// Direction at `seq` from the series (SPEC 4.3).
+fn direction_at(indicator: &Indicator, series: &Series, period: Period) -> Direction {
+    let earlier = direction::comparison_period(indicator.measure, period)
+        .and_then(|p| series.value(p.seq()));
+    direction::direction(indicator.polarity, series.value(period.seq()), earlier)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn make_row(
+    framework: &Framework,
+    ii: usize,
+    area: usize,
+    series: &Series,
+    shown: Period,
+    has_value: bool,
+    observations: &[Observation],
+) -> Row {
+    let indicator = &framework.indicators[ii];
+    let ys = framework.year_start;
+    let freq = indicator.frequency;
+    let polarity = indicator.polarity;
+    let period_of = |seq: i32| Period::from_seq(ys, freq, seq);
+    let entry = series.get(shown.seq());
+    let value = entry.and_then(|e| e.value);
+    let own = entry.and_then(|e| match e.origin {
+        Origin::Own(i) => observations.get(i),
+        _ => None,
+    });
+    let source = match entry {
+        Some(Entry {
+            origin: Origin::Own(_),
+            value: Some(_),
+            ..
+        }) => Source::Reported,
+        Some(Entry {
+            origin: Origin::Own(_),
+            value: None,
+            ..
+        }) => Source::Suppressed,
+        Some(Entry {
+            origin: Origin::RolledUp,
+            ..
+        }) => Source::RolledUp,
+        Some(Entry {
+            origin: Origin::Missing(children),
+            ..
+        }) => Source::Missing {
+            children: children.clone(),
+        },
+        None => Source::Missing {
+            // Nothing sent and nothing to roll up: every child is missing.
+            children: if indicator.aggregate == Aggregate::None {
+                Vec::new()
+            } else {
+                framework.areas[area].children.clone()
+            },
+        },
+    };
+    let target = targets::target_for(indicator, area, shown);
+    let scheme = framework
+        .schemes
+        .get(indicator.rag)
+        .map(|s| s.kind)
+        .unwrap_or(crate::framework::RagKind::Achievement {
+            green: Decimal::from(95),
+            amber: Decimal::from(90),
+        });
+    let rag = rag::rag(value, target, polarity, scheme);
+    let deviation_pct = match (value, target) {
+        (Some(v), Some(t)) => rag::deviation_pct(v, t, polarity).map(|d| round_out(d, 2)),
+        _ => None,
+    };
+    let direction = direction_at(indicator, series, shown);
+
+    // Escalation: walk every period with a value up to the shown one.
+    let mut walker = escalation::Walker::default();
+    for e in &series.0 {
+        let (Some(v), Some(p)) = (e.value, period_of(e.seq)) else {
+            continue;
+        };
+        let step = match targets::target_for(indicator, area, p) {
+            Some(t) if rag::is_below(v, t, polarity) => escalation::Step::Below {
+                improving: direction_at(indicator, series, p) == Direction::Improving,
+            },
+            _ => escalation::Step::NotBelow,
+        };
+        walker.step(step, framework.escalation, indicator.fast_track);
+    }
+    let stage = walker.stage;
+
+    let points: Vec<forecast::Point> = series
+        .0
+        .iter()
+        .filter_map(|e| e.value.map(|v| (e.seq, v)))
+        .collect();
+    let forecast = make_forecast(
+        framework,
+        indicator,
+        area,
+        &points,
+        shown,
+        shown.last_of_year_at(freq),
+        value,
+    );
+    let plan_forecast = framework.plan.and_then(|plan| {
+        make_forecast(
+            framework,
+            indicator,
+            area,
+            &points,
+            shown,
+            plan.end.last_of_year_at(freq),
+            value,
+        )
+    });
+    let prediction = own.and_then(|o| o.prediction());
+    let challenge = match (prediction, forecast.as_ref().and_then(|f| f.on_track)) {
+        (Some(p), Some(on)) => Some(p.expects_on_track() != on),
+        _ => None,
+    };
+    let improving_before = shown
+        .prev()
+        .map(|p| direction_at(indicator, series, p) == Direction::Improving)
+        .unwrap_or(false);
+    let commended =
+        rag == Rag::Blue || (direction == Direction::Improving && improving_before);
+
+    let first = points.first().map(|p| p.0).unwrap_or(shown.seq());
+    let from = shown.seq().saturating_sub(7).max(first);
+    let history = (from..=shown.seq())
+        .filter_map(period_of)
+        .map(|p| Point {
+            period: p,
+            value: series.value(p.seq()).map(|v| shown_value(v, series.get(p.seq()))),
+            target: targets::target_for(indicator, area, p).map(|t| round_out(t, 4)),
+        })
+        .collect();
+
+    Row {
+        indicator: ii,
+        area,
+        period: shown,
+        value: value.map(|v| shown_value(v, entry)),
+        source,
+        target: target.map(|t| round_out(t, 4)),
+        deviation_pct,
+        rag,
+        direction,
+        stage,
+        forecast,
+        plan_forecast,
+        prediction,
+        challenge,
+        status: own.map(|o| o.status),
+        commentary: own.and_then(|o| o.commentary().map(str::to_string)),
+        action_plan: own.and_then(|o| o.action_plan()),
+        commended,
+        has_value,
+        history,
+    }
+}
+
+/// A value as shown: as written for a return, rounded to 4 places for a ratio roll-up.
+fn shown_value(v: Decimal, entry: Option<&Entry>) -> Decimal {
+    match entry.map(|e| &e.origin) {
+        Some(Origin::RolledUp) => round_out(v, 4),
+        _ => v,
+    }
+}
+
+/// The forecast for `at` (SPEC 4.5), from the series' values up to `shown`.
+fn make_forecast(
+    framework: &Framework,
+    indicator: &Indicator,
+    area: usize,
+    points: &[forecast::Point],
+    shown: Period,
+    at: Period,
+    shown_val: Option<Decimal>,
+) -> Option<Forecast> {
+    let settings = &framework.forecast;
+    let polarity = indicator.polarity;
+    let at_seq = at.seq();
+    let actual = points
+        .binary_search_by_key(&at_seq, |p| p.0)
+        .ok()
+        .map(|i| points[i].1);
+    let (value, method, errors) = if let Some(v) = actual {
+        (v, Method::Actual, Vec::new())
+    } else if at_seq < shown.seq() {
+        return None; // a past period without its value (a plan that has ended)
+    } else {
+        match indicator.measure {
+            Measure::Cumulative => (
+                forecast::run_rate(shown_val?, shown)?,
+                Method::RunRate,
+                Vec::new(),
+            ),
+            Measure::Snapshot => {
+                let c = forecast::snapshot(points, at_seq, settings)?;
+                (c.value, c.method, c.errors)
+            }
+        }
+    };
+    let target = targets::target_for(indicator, area, at);
+    let on_track = target.and_then(|t| rag::meets(value, t, polarity));
+    let enough = !errors.is_empty() && errors.len() as u64 >= u64::from(settings.min_backtests);
+    let (confidence, interval) = if enough {
+        (
+            target
+                .and_then(|t| forecast::confidence(value, &errors, t, polarity))
+                .map(|c| round_fixed(c, 2)),
+            forecast::interval(value, &errors).map(|(lo, hi)| (round_out(lo, 4), round_out(hi, 4))),
+        )
+    } else {
+        (None, None)
+    };
+    Some(Forecast {
+        period: at,
+        // An actual is shown as written unless it is a long roll-up quotient.
+        value: if method == Method::Actual && value.scale() <= 4 {
+            value
+        } else {
+            round_out(value, 4)
+        },
+        method,
+        target: target.map(|t| round_out(t, 4)),
+        on_track,
+        confidence,
+        interval,
+    })
 }

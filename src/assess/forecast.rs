@@ -1,0 +1,343 @@
+//! SPEC 4.5: forecasts that are honest by construction. The candidates (`last`, `mean`,
+//! `trend`), their back-test on the series' own history, the choice between them, the run
+//! rate of a cumulative measure, and the confidence and interval from back-test errors.
+//!
+//! A series is a slice of `(seq, value)` points in increasing `seq` (see `Period::seq`), gaps
+//! kept. All arithmetic is checked `Decimal`: on overflow a candidate falls back to `last`
+//! (for a forecast) or is disqualified (for a back-test), never a panic.
+
+use rust_decimal::Decimal;
+
+use super::Method;
+use crate::framework::{ForecastSettings, Polarity};
+use crate::period::Period;
+
+use super::rag::meets;
+
+/// One series point: the period's sequence number and its value.
+pub type Point = (i32, Decimal);
+
+/// Cumulative run rate: value * (periods in year / periods elapsed at `period`).
+pub fn run_rate(value: Decimal, period: Period) -> Option<Decimal> {
+    let (done, of) = period.elapsed();
+    if done == 0 {
+        return None;
+    }
+    value
+        .checked_mul(Decimal::from(of))?
+        .checked_div(Decimal::from(done))
+}
+
+/// The mean of the values, `None` for none or on overflow.
+pub fn mean(points: &[Point]) -> Option<Decimal> {
+    if points.is_empty() {
+        return None;
+    }
+    let mut sum = Decimal::ZERO;
+    for (_, y) in points {
+        sum = sum.checked_add(*y)?;
+    }
+    sum.checked_div(Decimal::from(points.len() as u64))
+}
+
+/// The least-squares straight line through the points (x = seq), evaluated at `at`.
+/// `None` with fewer than three points, or on overflow. x is measured from the last point
+/// so the sums stay small.
+pub fn trend(points: &[Point], at: i32) -> Option<Decimal> {
+    if points.len() < 3 {
+        return None;
+    }
+    let x0 = points.last()?.0;
+    let n = Decimal::from(points.len() as u64);
+    let (mut sx, mut sy, mut sxx, mut sxy) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    for &(s, y) in points {
+        let x = Decimal::from(i64::from(s) - i64::from(x0));
+        sx = sx.checked_add(x)?;
+        sy = sy.checked_add(y)?;
+        sxx = sxx.checked_add(x.checked_mul(x)?)?;
+        sxy = sxy.checked_add(x.checked_mul(y)?)?;
+    }
+    let denom = n.checked_mul(sxx)?.checked_sub(sx.checked_mul(sx)?)?;
+    if denom.is_zero() {
+        return None;
+    }
+    let numer = n.checked_mul(sxy)?.checked_sub(sx.checked_mul(sy)?)?;
+    let slope = numer.checked_div(denom)?;
+    let xa = Decimal::from(i64::from(at) - i64::from(x0));
+    // y(xa) = mean(y) + slope * (xa - mean(x)) = (sy + slope * (n*xa - sx)) / n
+    let shift = n.checked_mul(xa)?.checked_sub(sx)?;
+    sy.checked_add(slope.checked_mul(shift)?)?.checked_div(n)
+}
+
+/// A candidate's forecast at `at` from the window `points` (the last `window` values up to
+/// the origin). `mean` and `trend` fall back to the last value when they cannot be computed.
+pub fn candidate(method: Method, points: &[Point], at: i32) -> Option<Decimal> {
+    let last = points.last()?.1;
+    Some(match method {
+        Method::Mean => mean(points).unwrap_or(last),
+        Method::Trend => trend(points, at).unwrap_or(last),
+        _ => last,
+    })
+}
+
+/// The last `window` points up to and including index `i`.
+fn window_to(points: &[Point], i: usize, window: usize) -> &[Point] {
+    let w = window.max(1);
+    &points[(i + 1).saturating_sub(w)..=i]
+}
+
+/// Back-test errors (actual - forecast) of one candidate at every origin that has at least
+/// two earlier values and a value `h` periods later. `None` when any error overflows.
+pub fn backtest(points: &[Point], h: i32, window: usize, method: Method) -> Option<Vec<Decimal>> {
+    let mut errors = Vec::new();
+    for i in 2..points.len() {
+        let origin = points[i].0;
+        let Some(at) = origin.checked_add(h) else {
+            continue;
+        };
+        let Ok(j) = points.binary_search_by_key(&at, |p| p.0) else {
+            continue;
+        };
+        let f = candidate(method, window_to(points, i, window), at)?;
+        errors.push(points[j].1.checked_sub(f)?);
+    }
+    Some(errors)
+}
+
+fn sum_abs(errors: &[Decimal]) -> Option<Decimal> {
+    errors
+        .iter()
+        .try_fold(Decimal::ZERO, |acc, e| acc.checked_add(e.abs()))
+}
+
+/// The snapshot forecast chosen for `at`, with the chosen candidate's back-test errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub value: Decimal,
+    pub method: Method,
+    pub errors: Vec<Decimal>,
+}
+
+/// Choose and make the snapshot forecast for `at` (> the last point's seq): `last` unless
+/// `mean` or `trend` has at least `min_backtests` back-test errors and a mean absolute error
+/// below `margin` times that of `last`; both qualify: the smaller error, a tie to `mean`.
+pub fn snapshot(points: &[Point], at: i32, settings: &ForecastSettings) -> Option<Choice> {
+    let last_seq = points.last()?.0;
+    let h = at.checked_sub(last_seq)?;
+    let method = select(points, h, settings);
+    let window = window_to(points, points.len() - 1, settings.window as usize);
+    let value = candidate(method, window, at)?;
+    let errors = backtest(points, h, settings.window as usize, method).unwrap_or_default();
+    Some(Choice {
+        value,
+        method,
+        errors,
+    })
+}
+
+/// The candidate the back-test selects for horizon `h` (see [`snapshot`]).
+pub fn select(points: &[Point], h: i32, settings: &ForecastSettings) -> Method {
+    let window = settings.window as usize;
+    let Some(last_errors) = backtest(points, h, window, Method::Last) else {
+        return Method::Last;
+    };
+    let n = last_errors.len();
+    if n == 0 || (n as u64) < u64::from(settings.min_backtests) {
+        return Method::Last;
+    }
+    let Some(last_sum) = sum_abs(&last_errors) else {
+        return Method::Last;
+    };
+    // Same origins for every candidate, so comparing sums compares means exactly.
+    let Some(bar) = settings.margin.checked_mul(last_sum) else {
+        return Method::Last;
+    };
+    let score = |m: Method| {
+        backtest(points, h, window, m)
+            .and_then(|e| sum_abs(&e))
+            .filter(|s| *s < bar)
+    };
+    match (score(Method::Mean), score(Method::Trend)) {
+        (Some(m), Some(t)) if t < m => Method::Trend,
+        (Some(_), _) => Method::Mean,
+        (None, Some(_)) => Method::Trend,
+        (None, None) => Method::Last,
+    }
+}
+
+/// The `p` quantile (0-1) of sorted values by linear interpolation between closest ranks
+/// (rank = p * (n - 1), as Excel's PERCENTILE.INC and numpy's default).
+pub fn percentile(sorted: &[Decimal], p: Decimal) -> Option<Decimal> {
+    let last = sorted.len().checked_sub(1)?;
+    let rank = p.checked_mul(Decimal::from(last as u64))?;
+    let lo = rank.floor();
+    let frac = rank.checked_sub(lo)?;
+    let i: usize = lo.try_into().ok()?;
+    let i = i.min(last);
+    let a = sorted[i];
+    match sorted.get(i + 1) {
+        Some(b) if !frac.is_zero() => a.checked_add(frac.checked_mul(b.checked_sub(a)?)?),
+        _ => Some(a),
+    }
+}
+
+/// The 10th and 90th percentiles of forecast + error.
+pub fn interval(forecast: Decimal, errors: &[Decimal]) -> Option<(Decimal, Decimal)> {
+    let mut outcomes = errors
+        .iter()
+        .map(|e| forecast.checked_add(*e))
+        .collect::<Option<Vec<_>>>()?;
+    outcomes.sort();
+    Some((
+        percentile(&outcomes, Decimal::new(1, 1))?,
+        percentile(&outcomes, Decimal::new(9, 1))?,
+    ))
+}
+
+/// The share (0-1, full precision) of errors that, added to the forecast, still meet the
+/// target. `None` without errors, or for polarity `none`.
+pub fn confidence(
+    forecast: Decimal,
+    errors: &[Decimal],
+    target: Decimal,
+    polarity: Polarity,
+) -> Option<Decimal> {
+    if errors.is_empty() {
+        return None;
+    }
+    let mut hits = 0u64;
+    for e in errors {
+        if meets(forecast.checked_add(*e)?, target, polarity)? {
+            hits += 1;
+        }
+    }
+    Decimal::from(hits).checked_div(Decimal::from(errors.len() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    use super::{backtest, confidence, interval, mean, percentile, run_rate, select, snapshot, trend, Point};
+    use crate::assess::Method;
+    use crate::framework::{ForecastSettings, Polarity};
+    use crate::period::{Frequency, Period, YearStart};
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+    fn pts(vals: &[(i32, &str)]) -> Vec<Point> {
+        vals.iter().map(|(s, v)| (*s, d(v))).collect()
+    }
+    fn settings() -> ForecastSettings {
+        ForecastSettings {
+            window: 8,
+            min_backtests: 4,
+            margin: d("0.8"),
+        }
+    }
+
+    #[test]
+    fn run_rate_scales_year_to_date() {
+        let q2 = Period::new(YearStart::April, Frequency::Quarterly, 2025, 2).unwrap();
+        // riverside NI 111: 38 at Q2 runs at 38 * 4/2 = 76
+        assert_eq!(run_rate(d("38"), q2), Some(d("76")));
+        let m5 = Period::new(YearStart::April, Frequency::Monthly, 2025, 5).unwrap();
+        assert_eq!(run_rate(d("50"), m5), Some(d("120")));
+    }
+
+    #[test]
+    fn candidates() {
+        let p = pts(&[(1, "10"), (2, "12"), (4, "16")]);
+        assert_eq!(mean(&p), Some(d("38") / d("3")));
+        // exact line y = 2x + 8 through gaps: at x = 6, 20
+        assert_eq!(trend(&p, 6), Some(d("20")));
+        assert_eq!(trend(&p[..2], 6), None);
+    }
+
+    #[test]
+    fn backtest_origins_and_errors() {
+        // h = 1: origins are the 3rd and later values with a value one period later
+        let p = pts(&[(0, "1"), (1, "2"), (2, "4"), (3, "3"), (5, "7"), (6, "6")]);
+        // origins: seq 2 (-> 3), seq 3 (-> 4 missing), seq 5 (-> 6); errors for last: 3-4, 6-7
+        assert_eq!(backtest(&p, 1, 8, Method::Last), Some(vec![d("-1"), d("-1")]));
+        // mean of the window up to seq 2 is 7/3; 3 - 7/3 = 2/3
+        let m = backtest(&p, 1, 8, Method::Mean).unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0], d("3") - d("7") / d("3"));
+        // a window of 2 uses only the last two values up to the origin
+        let m2 = backtest(&p, 1, 2, Method::Mean).unwrap();
+        assert_eq!(m2[0], d("0"));
+    }
+
+    #[test]
+    fn last_unless_clearly_better() {
+        // a noisy level series: mean wins
+        let noisy: Vec<Point> = (0..12)
+            .map(|i| (i, if i % 2 == 0 { d("10") } else { d("12") }))
+            .collect();
+        assert_eq!(select(&noisy, 1, &settings()), Method::Mean);
+        // too few back-tests: last
+        assert_eq!(select(&noisy[..5], 1, &settings()), Method::Last);
+        // a random walk-ish series: last stays
+        let walk = pts(&[(0, "10"), (1, "11"), (2, "13"), (3, "12"), (4, "15"), (5, "14"), (6, "17"), (7, "16")]);
+        let c = snapshot(&walk, 8, &settings()).unwrap();
+        assert!(matches!(c.method, Method::Last | Method::Trend | Method::Mean));
+    }
+
+    #[test]
+    fn percentiles_interpolate_linearly() {
+        let s = vec![d("1"), d("2"), d("3"), d("4"), d("5")];
+        assert_eq!(percentile(&s, d("0.1")), Some(d("1.4")));
+        assert_eq!(percentile(&s, d("0.9")), Some(d("4.6")));
+        assert_eq!(percentile(&[d("7")], d("0.9")), Some(d("7")));
+        assert_eq!(interval(d("10"), &s), Some((d("11.4"), d("14.6"))));
+    }
+
+    #[test]
+    fn confidence_counts_outcomes_meeting_target() {
+        let errors = vec![d("-2"), d("-1"), d("1"), d("2")];
+        // forecast 10 against 10 (higher): 11 and 12 meet it, 8 and 9 do not
+        assert_eq!(confidence(d("10"), &errors, d("10"), Polarity::Higher), Some(d("0.5")));
+        assert_eq!(confidence(d("10"), &errors, d("9"), Polarity::Lower), Some(d("0.5")));
+        assert_eq!(confidence(d("10"), &errors, d("9"), Polarity::None), None);
+        assert_eq!(confidence(d("10"), &[], d("9"), Polarity::Higher), None);
+    }
+
+    #[test]
+    fn overflow_falls_back_not_panics() {
+        let big = Decimal::MAX;
+        let p: Vec<Point> = (0..10).map(|i| (i, if i % 2 == 0 { big } else { -big })).collect();
+        let c = snapshot(&p, 12, &settings()).unwrap();
+        assert_eq!(c.method, Method::Last);
+    }
+
+    proptest! {
+        #[test]
+        fn straight_line_chooses_trend_exactly(a in -1000i64..1000, b in -50i64..50, n in 10usize..20, h in 1i32..4) {
+            prop_assume!(b != 0);
+            let p: Vec<Point> = (0..n as i32).map(|x| (x, Decimal::from(a + b * i64::from(x)))).collect();
+            let at = n as i32 - 1 + h;
+            let c = snapshot(&p, at, &settings()).unwrap();
+            prop_assert_eq!(c.method, Method::Trend);
+            prop_assert_eq!(c.value, Decimal::from(a + b * i64::from(at)));
+        }
+
+        #[test]
+        fn constant_forecasts_itself(v in -100_000i64..100_000, n in 1usize..20, h in 1i32..6) {
+            let v = Decimal::new(v, 2);
+            let p: Vec<Point> = (0..n as i32).map(|x| (x, v)).collect();
+            let c = snapshot(&p, n as i32 - 1 + h, &settings()).unwrap();
+            prop_assert_eq!(c.value, v);
+        }
+
+        #[test]
+        fn never_panics(vals in proptest::collection::vec((0i32..40, any::<i64>(), 0u32..10), 0..30), at in 0i32..60) {
+            let mut p: Vec<Point> = vals.into_iter().map(|(s, m, sc)| (s, Decimal::new(m, sc))).collect();
+            p.sort_by_key(|x| x.0);
+            p.dedup_by_key(|x| x.0);
+            let _ = snapshot(&p, at, &settings());
+        }
+    }
+}
