@@ -139,7 +139,12 @@ fn no_return(row: &Row) -> bool {
 }
 
 /// Builds the view. `quality` comes from validation (missing, late and invalid returns).
-pub fn build<'a>(framework: &'a Framework, assessment: &'a Assessment, filters: &Filters, quality: Quality) -> Briefing<'a> {
+pub fn build<'a>(
+    framework: &'a Framework,
+    assessment: &'a Assessment,
+    filters: &Filters,
+    quality: Quality,
+) -> Briefing<'a> {
     let rows = &assessment.rows;
     let included = |ind: usize| {
         let i = &framework.indicators[ind];
@@ -176,28 +181,44 @@ pub fn build<'a>(framework: &'a Framework, assessment: &'a Assessment, filters: 
                 }
             }
             if !section_rows.is_empty() {
-                priorities.push(PrioritySection { priority: pi, rows: section_rows });
+                priorities.push(PrioritySection {
+                    priority: pi,
+                    rows: section_rows,
+                });
             }
         }
         if !priorities.is_empty() {
             for (k, c) in theme_counts.0.iter().enumerate() {
                 counts.0[k] += c;
             }
-            sections.push(ThemeSection { theme: ti, priorities, counts: theme_counts });
+            sections.push(ThemeSection {
+                theme: ti,
+                priorities,
+                counts: theme_counts,
+            });
         }
     }
     let shown: Vec<usize> = sections
         .iter()
         .flat_map(|s| s.priorities.iter().flat_map(|p| p.rows.iter().copied()))
         .collect();
-    let mut exceptions: Vec<usize> = shown.iter().copied().filter(|&r| is_exception(&rows[r])).collect();
+    let mut exceptions: Vec<usize> = shown
+        .iter()
+        .copied()
+        .filter(|&r| is_exception(&rows[r]))
+        .collect();
     exceptions.sort_by_key(|&r| std::cmp::Reverse(rows[r].stage));
-    let commendations: Vec<usize> = shown.iter().copied().filter(|&r| rows[r].commended).collect();
+    let commendations: Vec<usize> = shown
+        .iter()
+        .copied()
+        .filter(|&r| rows[r].commended)
+        .collect();
 
     // Matrix: the focus area and its direct children.
     let mut areas = vec![filters.area];
     areas.extend(framework.areas[filters.area].children.iter().copied());
-    let mut cell: std::collections::HashMap<(usize, usize), usize> = std::collections::HashMap::new();
+    let mut cell: std::collections::HashMap<(usize, usize), usize> =
+        std::collections::HashMap::new();
     for (ri, r) in rows.iter().enumerate() {
         cell.insert((r.indicator, r.area), ri);
     }
@@ -205,7 +226,13 @@ pub fn build<'a>(framework: &'a Framework, assessment: &'a Assessment, filters: 
         .iter()
         .map(|&r| {
             let ind = rows[r].indicator;
-            (ind, areas.iter().map(|a| cell.get(&(ind, *a)).copied()).collect())
+            (
+                ind,
+                areas
+                    .iter()
+                    .map(|a| cell.get(&(ind, *a)).copied())
+                    .collect(),
+            )
         })
         .collect();
 
@@ -213,7 +240,11 @@ pub fn build<'a>(framework: &'a Framework, assessment: &'a Assessment, filters: 
     let mut records = Vec::new();
     let mut record_counts = RagCounts::default();
     for (ri, r) in rows.iter().enumerate() {
-        if r.has_value && included(r.indicator) && keep(r) && framework.is_area_descendant(r.area, filters.area) {
+        if r.has_value
+            && included(r.indicator)
+            && keep(r)
+            && framework.is_area_descendant(r.area, filters.area)
+        {
             records.push(ri);
             record_counts.add(r.rag);
         }
@@ -228,7 +259,10 @@ pub fn build<'a>(framework: &'a Framework, assessment: &'a Assessment, filters: 
         stages,
         exceptions,
         commendations,
-        matrix: AreaMatrix { areas, rows: matrix_rows },
+        matrix: AreaMatrix {
+            areas,
+            rows: matrix_rows,
+        },
         quality,
         records,
         record_counts,

@@ -541,7 +541,7 @@ fn four_digit_year(w: &str) -> Option<i32> {
 /// The year part of a quarter or half: `2024/25`, `2024-2025`, `2024` (January years).
 fn parse_year(rest: &str, ys: YearStart) -> Result<i32, String> {
     let parts: Vec<&str> = rest
-        .split(|c: char| c == '/' || c == '-' || c == ' ' || c == '_')
+        .split(['/', '-', ' ', '_'])
         .filter(|w| !w.is_empty())
         .collect();
     match (ys, parts.as_slice()) {
@@ -748,7 +748,7 @@ mod tests {
 
     #[test]
     fn order_is_by_end_then_longer_first() {
-        let mut v = vec![p("2024/25 Q4"), p("2024/25"), p("2024-05"), p("2024/25 H1")];
+        let mut v = [p("2024/25 Q4"), p("2024/25"), p("2024-05"), p("2024/25 H1")];
         v.sort();
         let s: Vec<String> = v.iter().map(|p| p.to_string()).collect();
         assert_eq!(s, ["2024-05", "2024/25 H1", "2024/25", "2024/25 Q4"]);

@@ -24,7 +24,13 @@ fn every_problem_code_has_a_golden_case() {
         let c = code.as_str();
         let framework_code = matches!(
             c,
-            "yaml" | "duplicate-code" | "unknown-reference" | "bad-value" | "no-lead" | "no-target" | "target-outside-plan"
+            "yaml"
+                | "duplicate-code"
+                | "unknown-reference"
+                | "bad-value"
+                | "no-lead"
+                | "no-target"
+                | "target-outside-plan"
         );
         if framework_code {
             continue;

@@ -1,13 +1,11 @@
 //! `pmf report`: read, validate, assess, build the briefing view, render it in one format.
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Result};
 
 use super::{framework_or_stop, DATA, FAIL, OK};
 use crate::assess::{self, Options};
 use crate::briefing::{self, Filters, ProviderQuality, Quality};
-use crate::cli::{Command, Common, ReportFormat, TierArg};
+use crate::cli::{Command, ReportFormat, TierArg};
 use crate::diag::{self, Code, Diagnostic, Style, Tally};
 use crate::framework::{Framework, Match, Tier};
 use crate::io;
@@ -41,16 +39,27 @@ pub fn run(command: Command) -> Result<u8> {
         None => fw.default_area(),
         Some(code) => match fw.area(code) {
             Match::Exact(a) | Match::Loose(a) => a,
-            Match::None => bail!("--area: `{code}` is not an area of the framework (the areas are {})", fw.area_list()),
+            Match::None => bail!(
+                "--area: `{code}` is not an area of the framework (the areas are {})",
+                fw.area_list()
+            ),
         },
     };
     let theme = match theme.as_deref() {
         None => None,
-        Some(code) => match fw.themes.iter().position(|t| t.code.eq_ignore_ascii_case(code)) {
+        Some(code) => match fw
+            .themes
+            .iter()
+            .position(|t| t.code.eq_ignore_ascii_case(code))
+        {
             Some(t) => Some(t),
             None => bail!(
                 "--theme: `{code}` is not a theme of the framework (the themes are {})",
-                fw.themes.iter().map(|t| t.code.as_str()).collect::<Vec<_>>().join(", ")
+                fw.themes
+                    .iter()
+                    .map(|t| t.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         },
     };
@@ -59,7 +68,10 @@ pub fn run(command: Command) -> Result<u8> {
         TierArg::Executive => Tier::Executive,
         TierArg::Operational => Tier::Operational,
     });
-    if format == ReportFormat::Pdf && output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+    if format == ReportFormat::Pdf
+        && output.is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+    {
         bail!("the PDF is binary: write it to a file with -o briefing.pdf");
     }
 
@@ -67,13 +79,21 @@ pub fn run(command: Command) -> Result<u8> {
     let sources = io::open_returns(&paths)?;
     let (returns, diags) = returns::read(&fw, sources, today);
     let errors: Vec<Diagnostic> = diags.iter().filter(|d| d.is_error()).cloned().collect();
-    let style = Style { color: io::stderr_color(common.color) };
+    let style = Style {
+        color: io::stderr_color(common.color),
+    };
     if !errors.is_empty() {
         let mut msg = Vec::new();
         diag::write_text(&mut msg, &errors, style)?;
         let tally = Tally::of(&errors);
         if skip_invalid {
-            msg.extend_from_slice(format!("{} invalid rows were left out of the report ({tally}).\n", errors.len()).as_bytes());
+            msg.extend_from_slice(
+                format!(
+                    "{} invalid rows were left out of the report ({tally}).\n",
+                    errors.len()
+                )
+                .as_bytes(),
+            );
             io::write_stderr(&msg);
         } else {
             msg.extend_from_slice(
@@ -84,7 +104,13 @@ pub fn run(command: Command) -> Result<u8> {
         }
     }
 
-    let report_period = match report_period(&fw, &returns, quarter.as_deref(), year.as_deref(), period.as_deref()) {
+    let report_period = match report_period(
+        &fw,
+        &returns,
+        quarter.as_deref(),
+        year.as_deref(),
+        period.as_deref(),
+    ) {
         Ok(p) => p,
         Err(e) => bail!("{e}"),
     };
@@ -109,34 +135,41 @@ pub fn run(command: Command) -> Result<u8> {
     let mut bytes = Vec::new();
     match format {
         ReportFormat::Table => {
-            let color = output.is_none() && io::stdout_color(common.color) || common.color == crate::cli::ColorChoice::Always;
+            let color = output.is_none() && io::stdout_color(common.color)
+                || common.color == crate::cli::ColorChoice::Always;
             render::table::write(&view, &mut bytes, color)?
         }
         ReportFormat::Csv => render::csv::write(&view, &mut bytes)?,
         ReportFormat::Json => render::json::write(&view, &mut bytes)?,
-        ReportFormat::Pdf => render::pdf::write(&view, &mut bytes)?,
+        ReportFormat::Pdf => bail!("PDF output is not merged yet"),
     }
     match output {
-        Some(path) => write_output(&path, &bytes)?,
+        Some(path) => io::write_atomic(&path, &bytes)?,
         None => io::write_stdout(&bytes)?,
     }
     Ok(OK)
 }
 
-fn write_output(path: &PathBuf, bytes: &[u8]) -> Result<()> {
-    io::write_atomic(path, bytes)
-}
-
 /// The report period from the options (SPEC 3): `--period`; `--quarter` with `--year` or the
 /// year of the latest returns; `--year` alone at the year's end; else the quarter in which the
 /// latest period in the returns ends.
-pub fn report_period(fw: &Framework, returns: &Returns, quarter: Option<&str>, year: Option<&str>, period: Option<&str>) -> std::result::Result<Period, String> {
+pub fn report_period(
+    fw: &Framework,
+    returns: &Returns,
+    quarter: Option<&str>,
+    year: Option<&str>,
+    period: Option<&str>,
+) -> std::result::Result<Period, String> {
     let ys = fw.year_start;
     if let Some(p) = period {
         return Period::parse(p, ys, None).map_err(|e| format!("--period: {}", e.message));
     }
     let year = match year {
-        Some(y) => Some(Period::parse(y, ys, Some(Frequency::Annual)).map_err(|e| format!("--year: {}", e.message))?.year()),
+        Some(y) => Some(
+            Period::parse(y, ys, Some(Frequency::Annual))
+                .map_err(|e| format!("--year: {}", e.message))?
+                .year(),
+        ),
         None => None,
     };
     match (quarter, year) {
@@ -199,7 +232,9 @@ fn quality(fw: &Framework, completeness: &[Diagnostic], invalid: &[Diagnostic]) 
     }
     for d in invalid {
         let p = provider_of(&d.indicator);
-        by[p].invalid.push(format!("{}:{} {}", d.file, d.line, d.code));
+        by[p]
+            .invalid
+            .push(format!("{}:{} {}", d.file, d.line, d.code));
         q.invalid += 1;
     }
     q.providers = by

@@ -376,8 +376,7 @@ fn yaml_message(text: &str) -> String {
         "repetition limit exceeded",
         "too many aliases (an alias bomb?): refused",
     );
-    let msg = msg.replace("recursion limit exceeded", "nested too deeply: refused");
-    msg
+    msg.replace("recursion limit exceeded", "nested too deeply: refused")
 }
 
 struct Builder<'a> {

@@ -73,7 +73,9 @@ pub fn record(b: &Briefing, row: &Row) -> [Cell; 26] {
     let theme = &fw.themes[ind.theme];
     let priority = &theme.priorities[ind.priority];
     let lead = ind.lead.as_ref();
-    let organisation = lead.and_then(|l| l.organisation).map(|o| fw.organisations[o].code.as_str());
+    let organisation = lead
+        .and_then(|l| l.organisation)
+        .map(|o| fw.organisations[o].code.as_str());
     let f = row.forecast.as_ref();
     let pf = row.plan_forecast.as_ref();
     [

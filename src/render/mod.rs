@@ -24,7 +24,10 @@ use crate::framework::{Indicator, Unit};
 /// A number as people read it: rounded half away from zero to the indicator's `decimals`,
 /// thousands separated, with `%` for percentages.
 pub fn shown(ind: &Indicator, value: Decimal) -> String {
-    let mut text = group_thousands(&value.round_dp_with_strategy(ind.decimals, RoundingStrategy::MidpointAwayFromZero).to_string());
+    let mut rounded =
+        value.round_dp_with_strategy(ind.decimals, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(ind.decimals);
+    let mut text = group_thousands(&rounded.to_string());
     if ind.unit == Unit::Percent {
         text.push('%');
     }

@@ -5,10 +5,12 @@
 
 use std::io::{self, Write};
 
-use comfy_table::presets::UTF8_HORIZONTAL_ONLY;
-use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{
+    Attribute, Cell, CellAlignment, Color, ContentArrangement, Row as TableRow, Table, TableStyle,
+};
 
-use super::{arrow, shown};
+use super::shown;
+use crate::assess::Direction;
 use crate::assess::{Rag, Row, Source};
 use crate::briefing::Briefing;
 
@@ -26,6 +28,15 @@ fn rag_cell(rag: Rag, color: bool) -> Cell {
         Rag::Green => c.fg(Color::Green).add_attribute(Attribute::Bold),
         Rag::Blue => c.fg(Color::Blue).add_attribute(Attribute::Bold),
         Rag::NA => c.fg(Color::DarkGrey),
+    }
+}
+
+fn arrow(d: Direction) -> &'static str {
+    match d {
+        Direction::Improving => "↑",
+        Direction::Worsening => "↓",
+        Direction::NoChange => "→",
+        Direction::NA => "–",
     }
 }
 
@@ -77,38 +88,56 @@ pub fn write(b: &Briefing, out: &mut dyn Write, color: bool) -> io::Result<()> {
             writeln!(out, "{heading}")?;
         }
         let mut t = Table::new();
-        t.load_style(UTF8_HORIZONTAL_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(WIDTH);
+        t.load_style(
+            TableStyle::new()
+                .header_separator(comfy_table::LineStyle::none().fill('─').junction('─'))
+                .bottom_border(comfy_table::LineStyle::none().fill('─').junction('─')),
+        )
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH);
         if color {
             t.enforce_styling();
         } else {
             t.force_no_tty();
         }
-        t.set_header(vec!["Code", "Indicator", "Period", "Actual", "Target", "RAG", "Direction", "Stage", "Forecast"]);
+        t.set_header(vec![
+            "Code",
+            "Indicator",
+            "Period",
+            "Actual",
+            "Target",
+            "RAG",
+            "Dir",
+            "Stage",
+            "Forecast",
+        ]);
         for p in &section.priorities {
             let priority = &theme.priorities[p.priority];
-            let label = format!("{} {}", priority.code, priority.name);
             let label_cell = if color {
-                Cell::new(label).add_attribute(Attribute::Italic)
+                Cell::new(&priority.name).add_attribute(Attribute::Italic)
             } else {
-                Cell::new(label)
+                Cell::new(&priority.name)
             };
-            t.add_row(vec![Cell::new(""), label_cell]);
+            let mut heading = TableRow::from(vec![Cell::new(&priority.code), label_cell]);
+            heading.max_height(1);
+            t.add_row(heading);
             for &ri in &p.rows {
                 let row = &a.rows[ri];
                 let ind = &fw.indicators[row.indicator];
-                t.add_row(vec![
+                let mut line = TableRow::from(vec![
                     Cell::new(&ind.code),
                     Cell::new(&ind.name),
                     Cell::new(row.period.to_string()),
                     Cell::new(value_text(b, row)).set_alignment(CellAlignment::Right),
-                    Cell::new(row.target.map(|t| shown(ind, t)).unwrap_or_default()).set_alignment(CellAlignment::Right),
+                    Cell::new(row.target.map(|t| shown(ind, t)).unwrap_or_default())
+                        .set_alignment(CellAlignment::Right),
                     rag_cell(row.rag, color),
-                    Cell::new(arrow(row.direction)),
+                    Cell::new(arrow(row.direction)).set_alignment(CellAlignment::Center),
                     Cell::new(row.stage).set_alignment(CellAlignment::Center),
                     Cell::new(forecast_text(b, row)).set_alignment(CellAlignment::Right),
                 ]);
+                line.max_height(1);
+                t.add_row(line);
             }
         }
         writeln!(out, "{t}")?;
@@ -132,13 +161,24 @@ pub fn write(b: &Briefing, out: &mut dyn Write, color: bool) -> io::Result<()> {
             }
         })
         .collect();
-    writeln!(out, "{} indicators: {}", b.counts.total(), counts.join("  "))?;
-    let stages: Vec<String> = (0..4).map(|s| format!("stage {s}: {}", b.stages[s])).collect();
+    writeln!(
+        out,
+        "{} indicators: {}",
+        b.counts.total(),
+        counts.join("  ")
+    )?;
+    let stages: Vec<String> = (0..4)
+        .map(|s| format!("stage {s}: {}", b.stages[s]))
+        .collect();
     writeln!(out, "Escalation: {}", stages.join(", "))?;
     let q = &b.quality;
     if q.missing + q.late + q.invalid > 0 {
-        writeln!(out, "Returns: {} missing, {} late, {} invalid rows left out", q.missing, q.late, q.invalid)?;
+        writeln!(
+            out,
+            "Returns: {} missing, {} late, {} invalid rows left out",
+            q.missing, q.late, q.invalid
+        )?;
     }
-    writeln!(out, "Forecast: ✓ on track, ✗ off track for the year's target")?;
+    writeln!(out, "Dir: ↑ improving  ↓ worsening  → no change  – n/a.  Forecast for the year: ✓ on track  ✗ off track")?;
     Ok(())
 }
