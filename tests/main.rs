@@ -1,3 +1,5 @@
 //! Integration tests: the CLI end to end (one binary, as ripgrep and just do).
 
 mod cli;
+mod init;
+mod readme;
