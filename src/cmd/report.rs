@@ -87,13 +87,14 @@ pub fn run(command: Command) -> Result<u8> {
         diag::write_text(&mut msg, &errors, style)?;
         let tally = Tally::of(&errors);
         if skip_invalid {
-            msg.extend_from_slice(
-                format!(
-                    "{} invalid rows were left out of the report ({tally}).\n",
-                    errors.len()
-                )
-                .as_bytes(),
-            );
+            let rows: std::collections::BTreeSet<(&str, u32)> =
+                errors.iter().map(|d| (d.file.as_str(), d.line)).collect();
+            let what = if rows.len() == 1 {
+                "1 invalid row was".to_string()
+            } else {
+                format!("{} invalid rows were", rows.len())
+            };
+            msg.extend_from_slice(format!("{what} left out of the report ({tally}).\n").as_bytes());
             io::write_stderr(&msg);
         } else {
             msg.extend_from_slice(
@@ -230,7 +231,11 @@ fn quality(fw: &Framework, completeness: &[Diagnostic], invalid: &[Diagnostic]) 
             _ => {}
         }
     }
+    let mut seen = std::collections::BTreeSet::new();
     for d in invalid {
+        if !seen.insert((d.file.as_str(), d.line)) {
+            continue;
+        }
         let p = provider_of(&d.indicator);
         by[p]
             .invalid
