@@ -263,6 +263,7 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
         let Some(shown) = options.period.latest_at(indicator.frequency) else {
             continue;
         };
+        let report = options.period;
         let series = build_series(
             framework,
             indicator,
@@ -281,6 +282,7 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
                 area,
                 s,
                 shown,
+                report,
                 has_value,
                 &returns.observations,
             ));
@@ -408,6 +410,7 @@ fn make_row(
     area: usize,
     series: &Series,
     shown: Period,
+    report: Period,
     has_value: bool,
     observations: &[Observation],
 ) -> Row {
@@ -495,7 +498,7 @@ fn make_row(
         area,
         &points,
         shown,
-        shown.last_of_year_at(freq),
+        report.last_of_year_at(freq),
         value,
     );
     let plan_forecast = framework.plan.and_then(|plan| {
