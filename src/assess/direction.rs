@@ -53,9 +53,18 @@ mod tests {
 
     #[test]
     fn compares_by_polarity() {
-        assert_eq!(direction(Polarity::Higher, d("5"), d("4")), Direction::Improving);
-        assert_eq!(direction(Polarity::Lower, d("5"), d("4")), Direction::Worsening);
-        assert_eq!(direction(Polarity::Lower, d("5.0"), d("5")), Direction::NoChange);
+        assert_eq!(
+            direction(Polarity::Higher, d("5"), d("4")),
+            Direction::Improving
+        );
+        assert_eq!(
+            direction(Polarity::Lower, d("5"), d("4")),
+            Direction::Worsening
+        );
+        assert_eq!(
+            direction(Polarity::Lower, d("5.0"), d("5")),
+            Direction::NoChange
+        );
         assert_eq!(direction(Polarity::Higher, d("5"), None), Direction::NA);
         assert_eq!(direction(Polarity::Higher, None, d("5")), Direction::NA);
         assert_eq!(direction(Polarity::None, d("5"), d("4")), Direction::NA);
@@ -69,8 +78,14 @@ mod tests {
         assert_eq!(comparison_period(Measure::Snapshot, q2), Some(q1));
         assert_eq!(comparison_period(Measure::Cumulative, q2), Some(q2_ly));
         // riverside NI 111 (lower, YTD): 38 at 2025/26 Q2 against 31 at 2024/25 Q2
-        assert_eq!(direction(Polarity::Lower, d("38"), d("31")), Direction::Worsening);
+        assert_eq!(
+            direction(Polarity::Lower, d("38"), d("31")),
+            Direction::Worsening
+        );
         let m1 = Period::new(YearStart::April, Frequency::Monthly, 2025, 1).unwrap();
-        assert_eq!(comparison_period(Measure::Snapshot, m1).map(|p| p.to_string()), Some("2025-03".into()));
+        assert_eq!(
+            comparison_period(Measure::Snapshot, m1).map(|p| p.to_string()),
+            Some("2025-03".into())
+        );
     }
 }

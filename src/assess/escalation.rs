@@ -64,7 +64,10 @@ impl Walker {
 /// The stage after each step, in order.
 pub fn stages(steps: &[Step], rules: Escalation, fast_track: Option<u8>) -> Vec<u8> {
     let mut w = Walker::default();
-    steps.iter().map(|s| w.step(*s, rules, fast_track)).collect()
+    steps
+        .iter()
+        .map(|s| w.step(*s, rules, fast_track))
+        .collect()
 }
 
 /// The stage after the last step (0 for an empty walk).
@@ -127,7 +130,10 @@ mod tests {
             action_after: 3,
             intervention_after: 2,
         };
-        assert_eq!(stages(&[B, B, B, B, B, B], slow, None), vec![1, 1, 2, 2, 3, 3]);
+        assert_eq!(
+            stages(&[B, B, B, B, B, B], slow, None),
+            vec![1, 1, 2, 2, 3, 3]
+        );
         let quick = Escalation {
             action_after: 1,
             intervention_after: 1,

@@ -49,7 +49,8 @@ pub fn trend(points: &[Point], at: i32) -> Option<Decimal> {
     }
     let x0 = points.last()?.0;
     let n = Decimal::from(points.len() as u64);
-    let (mut sx, mut sy, mut sxx, mut sxy) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let (mut sx, mut sy, mut sxx, mut sxy) =
+        (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     for &(s, y) in points {
         let x = Decimal::from(i64::from(s) - i64::from(x0));
         sx = sx.checked_add(x)?;
@@ -219,7 +220,9 @@ mod tests {
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
-    use super::{backtest, confidence, interval, mean, percentile, run_rate, select, snapshot, trend, Point};
+    use super::{
+        backtest, confidence, interval, mean, percentile, run_rate, select, snapshot, trend, Point,
+    };
     use crate::assess::Method;
     use crate::framework::{ForecastSettings, Polarity};
     use crate::period::{Frequency, Period, YearStart};
@@ -261,7 +264,10 @@ mod tests {
         // h = 1: origins are the 3rd and later values with a value one period later
         let p = pts(&[(0, "1"), (1, "2"), (2, "4"), (3, "3"), (5, "7"), (6, "6")]);
         // origins: seq 2 (-> 3), seq 3 (-> 4 missing), seq 5 (-> 6); errors for last: 3-4, 6-7
-        assert_eq!(backtest(&p, 1, 8, Method::Last), Some(vec![d("-1"), d("-1")]));
+        assert_eq!(
+            backtest(&p, 1, 8, Method::Last),
+            Some(vec![d("-1"), d("-1")])
+        );
         // mean of the window up to seq 2 is 7/3; 3 - 7/3 = 2/3
         let m = backtest(&p, 1, 8, Method::Mean).unwrap();
         assert_eq!(m.len(), 2);
@@ -281,9 +287,21 @@ mod tests {
         // too few back-tests: last
         assert_eq!(select(&noisy[..5], 1, &settings()), Method::Last);
         // a random walk-ish series: last stays
-        let walk = pts(&[(0, "10"), (1, "11"), (2, "13"), (3, "12"), (4, "15"), (5, "14"), (6, "17"), (7, "16")]);
+        let walk = pts(&[
+            (0, "10"),
+            (1, "11"),
+            (2, "13"),
+            (3, "12"),
+            (4, "15"),
+            (5, "14"),
+            (6, "17"),
+            (7, "16"),
+        ]);
         let c = snapshot(&walk, 8, &settings()).unwrap();
-        assert!(matches!(c.method, Method::Last | Method::Trend | Method::Mean));
+        assert!(matches!(
+            c.method,
+            Method::Last | Method::Trend | Method::Mean
+        ));
     }
 
     #[test]
@@ -299,8 +317,14 @@ mod tests {
     fn confidence_counts_outcomes_meeting_target() {
         let errors = vec![d("-2"), d("-1"), d("1"), d("2")];
         // forecast 10 against 10 (higher): 11 and 12 meet it, 8 and 9 do not
-        assert_eq!(confidence(d("10"), &errors, d("10"), Polarity::Higher), Some(d("0.5")));
-        assert_eq!(confidence(d("10"), &errors, d("9"), Polarity::Lower), Some(d("0.5")));
+        assert_eq!(
+            confidence(d("10"), &errors, d("10"), Polarity::Higher),
+            Some(d("0.5"))
+        );
+        assert_eq!(
+            confidence(d("10"), &errors, d("9"), Polarity::Lower),
+            Some(d("0.5"))
+        );
         assert_eq!(confidence(d("10"), &errors, d("9"), Polarity::None), None);
         assert_eq!(confidence(d("10"), &[], d("9"), Polarity::Higher), None);
     }
@@ -308,7 +332,9 @@ mod tests {
     #[test]
     fn overflow_falls_back_not_panics() {
         let big = Decimal::MAX;
-        let p: Vec<Point> = (0..10).map(|i| (i, if i % 2 == 0 { big } else { -big })).collect();
+        let p: Vec<Point> = (0..10)
+            .map(|i| (i, if i % 2 == 0 { big } else { -big }))
+            .collect();
         let c = snapshot(&p, 12, &settings()).unwrap();
         assert_eq!(c.method, Method::Last);
     }

@@ -398,8 +398,8 @@ fn build_series(
 
 /// Direction at `seq` from the series (SPEC 4.3).
 fn direction_at(indicator: &Indicator, series: &Series, period: Period) -> Direction {
-    let earlier = direction::comparison_period(indicator.measure, period)
-        .and_then(|p| series.value(p.seq()));
+    let earlier =
+        direction::comparison_period(indicator.measure, period).and_then(|p| series.value(p.seq()));
     direction::direction(indicator.polarity, series.value(period.seq()), earlier)
 }
 
@@ -521,8 +521,7 @@ fn make_row(
         .prev()
         .map(|p| direction_at(indicator, series, p) == Direction::Improving)
         .unwrap_or(false);
-    let commended =
-        rag == Rag::Blue || (direction == Direction::Improving && improving_before);
+    let commended = rag == Rag::Blue || (direction == Direction::Improving && improving_before);
 
     let first = points.first().map(|p| p.0).unwrap_or(shown.seq());
     let from = shown.seq().saturating_sub(7).max(first);
@@ -530,7 +529,9 @@ fn make_row(
         .filter_map(period_of)
         .map(|p| Point {
             period: p,
-            value: series.value(p.seq()).map(|v| shown_value(v, series.get(p.seq()))),
+            value: series
+                .value(p.seq())
+                .map(|v| shown_value(v, series.get(p.seq()))),
             target: targets::target_for(indicator, area, p).map(|t| round_out(t, 4)),
         })
         .collect();

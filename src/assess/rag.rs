@@ -167,7 +167,7 @@ mod tests {
         assert_eq!(r("90", "100", Higher, ACH), Rag::Amber); // exactly 90
         assert_eq!(r("89.99", "100", Higher, ACH), Rag::Red);
         assert_eq!(r("150", "100", Higher, ACH), Rag::Green); // no BLUE
-        // a third: 28.5 of 30 is exactly 95%
+                                                              // a third: 28.5 of 30 is exactly 95%
         assert_eq!(r("28.5", "30", Higher, ACH), Rag::Green);
         assert_eq!(r("27", "30", Higher, ACH), Rag::Amber);
     }
@@ -245,7 +245,10 @@ mod tests {
     fn not_applicable() {
         assert_eq!(rag(Some(d("5")), None, Higher, ACH), Rag::NA);
         assert_eq!(rag(None, Some(d("5")), Higher, ACH), Rag::NA);
-        assert_eq!(rag(Some(d("5")), Some(d("5")), Polarity::None, ACH), Rag::NA);
+        assert_eq!(
+            rag(Some(d("5")), Some(d("5")), Polarity::None, ACH),
+            Rag::NA
+        );
         assert_eq!(deviation_pct(d("5"), d("4"), Polarity::None), None);
     }
 

@@ -114,25 +114,69 @@ mod tests {
 
     #[test]
     fn sum_adds() {
-        let r = roll_up(Aggregate::Sum, d("1"), &[part("45", None, None), part("70", None, None), part("97", None, None)]);
-        assert_eq!(r, RollUp::Value { value: d("212"), numerator: None, denominator: None });
+        let r = roll_up(
+            Aggregate::Sum,
+            d("1"),
+            &[
+                part("45", None, None),
+                part("70", None, None),
+                part("97", None, None),
+            ],
+        );
+        assert_eq!(
+            r,
+            RollUp::Value {
+                value: d("212"),
+                numerator: None,
+                denominator: None
+            }
+        );
     }
 
     #[test]
     fn ratio_divides_sums_never_averages() {
         // 10/100 = 10% and 90/300 = 30%: the average would be 20%, the roll-up is 100/400 = 25%
-        let r = roll_up(Aggregate::Ratio, d("100"), &[part("10", Some("10"), Some("100")), part("30", Some("90"), Some("300"))]);
-        assert_eq!(r, RollUp::Value { value: d("25"), numerator: Some(d("100")), denominator: Some(d("400")) });
+        let r = roll_up(
+            Aggregate::Ratio,
+            d("100"),
+            &[
+                part("10", Some("10"), Some("100")),
+                part("30", Some("90"), Some("300")),
+            ],
+        );
+        assert_eq!(
+            r,
+            RollUp::Value {
+                value: d("25"),
+                numerator: Some(d("100")),
+                denominator: Some(d("400"))
+            }
+        );
     }
 
     #[test]
     fn missing_children_named() {
-        let r = roll_up(Aggregate::Ratio, d("100"), &[part("10", Some("10"), Some("100")), Part::default(), part("5", None, None)]);
+        let r = roll_up(
+            Aggregate::Ratio,
+            d("100"),
+            &[
+                part("10", Some("10"), Some("100")),
+                Part::default(),
+                part("5", None, None),
+            ],
+        );
         assert_eq!(r, RollUp::Missing(vec![1, 2]));
-        let r = roll_up(Aggregate::Sum, d("1"), &[Part::default(), part("5", None, None)]);
+        let r = roll_up(
+            Aggregate::Sum,
+            d("1"),
+            &[Part::default(), part("5", None, None)],
+        );
         assert_eq!(r, RollUp::Missing(vec![0]));
         let r = roll_up(Aggregate::Ratio, d("1"), &[part("0", Some("0"), Some("0"))]);
         assert_eq!(r, RollUp::Missing(vec![]));
-        assert_eq!(roll_up(Aggregate::None, d("1"), &[part("5", None, None)]), RollUp::None);
+        assert_eq!(
+            roll_up(Aggregate::None, d("1"), &[part("5", None, None)]),
+            RollUp::None
+        );
     }
 }

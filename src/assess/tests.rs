@@ -14,7 +14,11 @@ fn d(s: &str) -> Decimal {
 }
 
 fn framework(text: &str) -> Framework {
-    let loaded = load(text, "pmf.yaml", NaiveDate::from_ymd_opt(2025, 11, 15).unwrap());
+    let loaded = load(
+        text,
+        "pmf.yaml",
+        NaiveDate::from_ymd_opt(2025, 11, 15).unwrap(),
+    );
     let errors: Vec<_> = loaded
         .diagnostics
         .iter()
@@ -49,7 +53,9 @@ fn returns(fw: &Framework, text: &str) -> Returns {
         let num = |s: Option<&str>| -> Option<Decimal> {
             let s = s?.replace([',', '%', '£'], "");
             match s.as_str() {
-                "*" | "c" | "[c]" | "x" | "[x]" | "z" | "[z]" | ".." | ":" | "-" | "n/a" | "NA" => None,
+                "*" | "c" | "[c]" | "x" | "[x]" | "z" | "[z]" | ".." | ":" | "-" | "n/a" | "NA" => {
+                    None
+                }
                 _ => Some(s.parse().unwrap()),
             }
         };
@@ -216,8 +222,8 @@ C1,2024/25 Q2,T-S,50
     let t = row(&at_q2, 0, 0);
     assert_eq!(t.source, Source::Missing { children: vec![1] });
     assert!(t.has_value); // it had a value at Q1
-    // sum: 10+20+70 = 100 at Q1 (on target, lower), 110 at Q2: worsening, RED? 110/100 lower
-    // is dev -10 -> achievement 90 -> AMBER, stage 1
+                          // sum: 10+20+70 = 100 at Q1 (on target, lower), 110 at Q2: worsening, RED? 110/100 lower
+                          // is dev -10 -> achievement 90 -> AMBER, stage 1
     let c = row(&at_q2, 1, 0);
     assert_eq!(c.value, Some(d("110")));
     assert_eq!(c.rag, Rag::Amber);
@@ -243,9 +249,18 @@ Y1,2024-08,T-S,[c],
     let m5 = Period::new(YearStart::April, Frequency::Monthly, 2024, 5).unwrap();
     // month 5 of the year is August 2024
     let a = assess(&fw, &rs, &options(&fw, m5));
-    let r = a.rows.iter().find(|r| r.indicator == 2 && r.area == 0).unwrap();
+    let r = a
+        .rows
+        .iter()
+        .find(|r| r.indicator == 2 && r.area == 0)
+        .unwrap();
     assert_eq!(r.period, m5, "{r:#?}");
-    assert_eq!(r.target, Some(d("50")), "{r:#?} {:?}", fw.indicators[2].targets);
+    assert_eq!(
+        r.target,
+        Some(d("50")),
+        "{r:#?} {:?}",
+        fw.indicators[2].targets
+    );
     // 30 against 120 * 5/12 = 50 (lower): GREEN; vs 45 at 2023-08: improving
     assert_eq!(r.target, Some(d("50")));
     assert_eq!(r.rag, Rag::Green, "{r:#?}");
@@ -260,7 +275,10 @@ Y1,2024-08,T-S,[c],
     // the suppressed area has no value and so no row (it is not the focus area)
     assert!(!a.rows.iter().any(|r| r.indicator == 2 && r.area == 4));
     // every indicator has a focus-area row, with or without data
-    assert!(a.rows.iter().any(|r| r.indicator == 0 && r.area == 0 && !r.has_value));
+    assert!(a
+        .rows
+        .iter()
+        .any(|r| r.indicator == 0 && r.area == 0 && !r.has_value));
 }
 
 fn riverside() -> (Framework, Returns) {
@@ -315,27 +333,51 @@ fn riverside_story_at_2025_26_q2() {
     for (code, rag, dir, stage) in expect {
         let r = borough(code);
         if (r.rag, r.direction, r.stage) != (*rag, *dir, *stage) {
-            wrong.push(format!("{code}: got {:?} {:?} {} want {rag:?} {dir:?} {stage}", r.rag, r.direction, r.stage));
+            wrong.push(format!(
+                "{code}: got {:?} {:?} {} want {rag:?} {dir:?} {stage}",
+                r.rag, r.direction, r.stage
+            ));
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
     // RAG counts for the borough: RED 3, AMBER 6, GREEN 8, BLUE 1, N/A 3
-    let count = |rag| a.rows.iter().filter(|r| r.area == 0 && r.rag == rag).count();
+    let count = |rag| {
+        a.rows
+            .iter()
+            .filter(|r| r.area == 0 && r.rag == rag)
+            .count()
+    };
     assert_eq!(
-        [count(Rag::Red), count(Rag::Amber), count(Rag::Green), count(Rag::Blue), count(Rag::NA)],
+        [
+            count(Rag::Red),
+            count(Rag::Amber),
+            count(Rag::Green),
+            count(Rag::Blue),
+            count(Rag::NA)
+        ],
         [3, 6, 8, 1, 3]
     );
     // the challenge: NI 111 run rate 76 > 60, the lead says on track
     let ni111 = borough("NI 111");
     let f = ni111.forecast.as_ref().unwrap();
-    assert_eq!((f.method, f.value, f.on_track), (Method::RunRate, d("76"), Some(false)));
+    assert_eq!(
+        (f.method, f.value, f.on_track),
+        (Method::RunRate, d("76"), Some(false))
+    );
     assert_eq!(ni111.target, Some(d("30")));
     assert_eq!(ni111.challenge, Some(true));
     let challenges: Vec<_> = a
         .rows
         .iter()
         .filter(|r| r.challenge == Some(true))
-        .map(|r| (fw.indicators[r.indicator].code.clone(), r.area, r.forecast.clone(), r.prediction))
+        .map(|r| {
+            (
+                fw.indicators[r.indicator].code.clone(),
+                r.area,
+                r.forecast.clone(),
+                r.prediction,
+            )
+        })
         .collect();
     assert_eq!(challenges.len(), 1, "{challenges:#?}");
     // CF 05: exactly -10
@@ -345,7 +387,12 @@ fn riverside_story_at_2025_26_q2() {
         Match::Exact(i) => i,
         _ => panic!(),
     };
-    assert_eq!(borough("CF 09").source, Source::Missing { children: vec![westmoor] });
+    assert_eq!(
+        borough("CF 09").source,
+        Source::Missing {
+            children: vec![westmoor]
+        }
+    );
     // commendations
     for code in ["NI 53", "CF 06", "NI 63", "NI 148", "NI 19"] {
         assert!(borough(code).commended, "{code}");
@@ -358,7 +405,13 @@ fn riverside_story_at_2025_26_q2() {
     assert_eq!(borough("CF 07").period.to_string(), "2025/26 H1");
     assert_eq!(borough("CF 03").period.to_string(), "2025-09");
     // NI 65 by locality: Westmoor at stage 2 only
-    let Match::Exact(ni65) = fw.indicator("NI 65") else { panic!() };
-    let w = a.rows.iter().find(|r| r.indicator == ni65 && r.area == westmoor).unwrap();
+    let Match::Exact(ni65) = fw.indicator("NI 65") else {
+        panic!()
+    };
+    let w = a
+        .rows
+        .iter()
+        .find(|r| r.indicator == ni65 && r.area == westmoor)
+        .unwrap();
     assert_eq!((w.rag, w.stage), (Rag::Red, 2));
 }
