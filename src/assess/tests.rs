@@ -415,3 +415,74 @@ fn riverside_story_at_2025_26_q2() {
         .unwrap();
     assert_eq!((w.rag, w.stage), (Rag::Red, 2));
 }
+
+#[test]
+fn rounding_for_output() {
+    use super::{round_fixed, round_out};
+    assert_eq!(round_fixed(d("0.5"), 2).to_string(), "0.50");
+    assert_eq!(round_fixed(d("-12.2222"), 2).to_string(), "-12.22");
+    assert_eq!(round_fixed(d("2.345"), 2).to_string(), "2.35"); // half away from zero
+    assert_eq!(round_fixed(d("-0.001"), 2).to_string(), "0.00");
+    assert_eq!(round_out(d("53.333333"), 4).to_string(), "53.3333");
+    assert_eq!(round_out(d("45.00000"), 4).to_string(), "45");
+}
+
+mod no_panic {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    use super::{framework, options, q, SMALL};
+    use crate::assess::assess;
+    use crate::period::{Frequency, Period, YearStart};
+    use crate::returns::{Observation, Returns, Status};
+
+    fn obs() -> impl Strategy<Value = Observation> {
+        (
+            0u32..4,
+            0u32..6,
+            2020i32..2027,
+            1u8..13,
+            proptest::option::of((any::<i64>(), 0u32..12)),
+            proptest::option::of(-1000i64..1000),
+            proptest::option::of(-10i64..1000),
+        )
+            .prop_map(|(ind, area, year, idx, v, n, den)| {
+                let freq = if ind == 2 {
+                    Frequency::Monthly
+                } else {
+                    Frequency::Quarterly
+                };
+                let idx = if freq == Frequency::Monthly {
+                    idx
+                } else {
+                    (idx - 1) % 4 + 1
+                };
+                Observation {
+                    indicator: ind,
+                    area,
+                    period: Period::new(YearStart::April, freq, year, idx).unwrap(),
+                    value: v.map(|(m, s)| Decimal::new(m, s)),
+                    numerator: n.map(Decimal::from),
+                    denominator: den.map(Decimal::from),
+                    status: Status::Final,
+                    info: None,
+                    file: 0,
+                    line: 2,
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn assess_is_total(observations in proptest::collection::vec(obs(), 0..60), y in 2020i32..2027, i in 1u8..5) {
+            let fw = framework(SMALL);
+            let rs = Returns { observations, files: vec![] };
+            let a = assess(&fw, &rs, &options(&fw, q(y, i)));
+            // every indicator has its focus-area row
+            for ind in 0..fw.indicators.len() {
+                prop_assert!(a.rows.iter().any(|r| r.indicator == ind && r.area == 0));
+            }
+        }
+    }
+}
