@@ -305,6 +305,22 @@ mod tests {
     }
 
     #[test]
+    fn docs_rules_worked_example() {
+        // docs/rules.md section 5: 10, 12, ... 12, one quarter ahead
+        let p: Vec<Point> = (0..8)
+            .map(|i| (i, if i % 2 == 0 { d("10") } else { d("12") }))
+            .collect();
+        let c = snapshot(&p, 8, &settings()).unwrap();
+        assert_eq!((c.method, c.value), (Method::Mean, d("11")));
+        assert_eq!(c.errors.len(), 5);
+        let conf = confidence(c.value, &c.errors, d("11"), Polarity::Higher).unwrap();
+        assert_eq!(conf, d("0.6"));
+        let (lo, hi) = interval(c.value, &c.errors).unwrap();
+        assert_eq!(lo, d("10"));
+        assert_eq!(crate::assess::round_out(hi, 4), d("12.28"));
+    }
+
+    #[test]
     fn percentiles_interpolate_linearly() {
         let s = vec![d("1"), d("2"), d("3"), d("4"), d("5")];
         assert_eq!(percentile(&s, d("0.1")), Some(d("1.4")));

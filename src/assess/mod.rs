@@ -204,9 +204,23 @@ pub fn round_out(d: Decimal, dp: u32) -> Decimal {
         .normalize()
 }
 
-/// Round to `dp` places, half away from zero, keeping the scale (23.50 stays 23.50).
-fn round_fixed(d: Decimal, dp: u32) -> Decimal {
-    d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+/// Round to exactly `dp` places, half away from zero (0.5 is shown 0.50); never `-0.00`.
+pub fn round_fixed(d: Decimal, dp: u32) -> Decimal {
+    let mut r = d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+    if r.is_zero() {
+        r = Decimal::ZERO;
+    }
+    r.rescale(dp);
+    r
+}
+
+/// A target as shown: as written, or rounded to 4 places when computed pro rata with more.
+fn shown_target(t: Decimal) -> Decimal {
+    if t.scale() > 4 {
+        round_out(t, 4)
+    } else {
+        t
+    }
 }
 
 /// Where an entry of a series came from (the model of [`Source`], with the observation).
@@ -252,9 +266,9 @@ impl Series {
 pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> Assessment {
     let n_ind = framework.indicators.len();
     // Group observations by indicator once (a counting sort), then by area and period.
-    let mut by_indicator: Vec<Vec<usize>> = vec![Vec::new(); n_ind];
+    let mut by_indicator: Vec<Vec<u32>> = vec![Vec::new(); n_ind];
     for (i, o) in returns.observations.iter().enumerate() {
-        if let Some(g) = by_indicator.get_mut(o.indicator as usize) {
+        if let (Some(g), Ok(i)) = (by_indicator.get_mut(o.indicator as usize), u32::try_from(i)) {
             g.push(i);
         }
     }
@@ -263,6 +277,7 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
         let Some(shown) = options.period.latest_at(indicator.frequency) else {
             continue;
         };
+        let report = options.period;
         let series = build_series(
             framework,
             indicator,
@@ -281,6 +296,7 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
                 area,
                 s,
                 shown,
+                report,
                 has_value,
                 &returns.observations,
             ));
@@ -299,13 +315,14 @@ fn build_series(
     framework: &Framework,
     indicator: &Indicator,
     observations: &[Observation],
-    group: &[usize],
+    group: &[u32],
     max_seq: i32,
 ) -> Vec<Series> {
     let n_areas = framework.areas.len();
     let mut keyed: Vec<(u32, i32, usize)> = group
         .iter()
         .filter_map(|&i| {
+            let i = i as usize;
             let o = &observations[i];
             let ok = o.period.frequency() == indicator.frequency
                 && o.period.year_start() == framework.year_start
@@ -408,6 +425,7 @@ fn make_row(
     area: usize,
     series: &Series,
     shown: Period,
+    report: Period,
     has_value: bool,
     observations: &[Observation],
 ) -> Row {
@@ -463,7 +481,7 @@ fn make_row(
         });
     let rag = rag::rag(value, target, polarity, scheme);
     let deviation_pct = match (value, target) {
-        (Some(v), Some(t)) => rag::deviation_pct(v, t, polarity).map(|d| round_out(d, 2)),
+        (Some(v), Some(t)) => rag::deviation_pct(v, t, polarity).map(|d| round_fixed(d, 2)),
         _ => None,
     };
     let direction = direction_at(indicator, series, shown);
@@ -495,19 +513,15 @@ fn make_row(
         area,
         &points,
         shown,
-        shown.last_of_year_at(freq),
+        report.last_of_year_at(freq),
         value,
     );
     let plan_forecast = framework.plan.and_then(|plan| {
-        make_forecast(
-            framework,
-            indicator,
-            area,
-            &points,
-            shown,
-            plan.end.last_of_year_at(freq),
-            value,
-        )
+        let at = plan.end.last_of_year_at(freq);
+        if forecast.as_ref().is_some_and(|f| f.period == at) {
+            return forecast.clone(); // the plan ends this year: the same forecast
+        }
+        make_forecast(framework, indicator, area, &points, shown, at, value)
     });
     let prediction = own.and_then(|o| o.prediction());
     let challenge = match (prediction, forecast.as_ref().and_then(|f| f.on_track)) {
@@ -529,7 +543,7 @@ fn make_row(
             value: series
                 .value(p.seq())
                 .map(|v| shown_value(v, series.get(p.seq()))),
-            target: targets::target_for(indicator, area, p).map(|t| round_out(t, 4)),
+            target: targets::target_for(indicator, area, p).map(shown_target),
         })
         .collect();
 
@@ -539,7 +553,7 @@ fn make_row(
         period: shown,
         value: value.map(|v| shown_value(v, entry)),
         source,
-        target: target.map(|t| round_out(t, 4)),
+        target: target.map(shown_target),
         deviation_pct,
         rag,
         direction,
@@ -614,14 +628,9 @@ fn make_forecast(
     };
     Some(Forecast {
         period: at,
-        // An actual is shown as written unless it is a long roll-up quotient.
-        value: if method == Method::Actual && value.scale() <= 4 {
-            value
-        } else {
-            round_out(value, 4)
-        },
+        value: round_out(value, 4),
         method,
-        target: target.map(|t| round_out(t, 4)),
+        target: target.map(shown_target),
         on_track,
         confidence,
         interval,

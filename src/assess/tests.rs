@@ -1,1 +1,489 @@
+//! `assess` end to end: targets in context, roll-ups over two levels, the rows kept, and the
+//! riverside example's story (SPEC 4 read against examples/riverside/README.md).
 
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::{assess, targets::target_for, Direction, Method, Options, Rag, Source};
+use crate::framework::{load, Framework, Match};
+use crate::period::{Frequency, Period, YearStart};
+use crate::returns::{Observation, Prediction, Returns, RowInfo, Status};
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn framework(text: &str) -> Framework {
+    let loaded = load(
+        text,
+        "pmf.yaml",
+        NaiveDate::from_ymd_opt(2025, 11, 15).unwrap(),
+    );
+    let errors: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Error)
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    loaded.framework.expect("framework")
+}
+
+/// A tiny stand-in for the returns reader: header-named CSV, lenient values, markers.
+fn returns(fw: &Framework, text: &str) -> Returns {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers: Vec<String> = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| h.to_lowercase().replace([' ', '_'], ""))
+        .collect();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let mut observations = Vec::new();
+    for (line, rec) in rdr.records().enumerate() {
+        let rec = rec.unwrap();
+        let get = |name: &str| {
+            col(name)
+                .and_then(|i| rec.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let num = |s: Option<&str>| -> Option<Decimal> {
+            let s = s?.replace([',', '%', '£'], "");
+            match s.as_str() {
+                "*" | "c" | "[c]" | "x" | "[x]" | "z" | "[z]" | ".." | ":" | "-" | "n/a" | "NA" => {
+                    None
+                }
+                _ => Some(s.parse().unwrap()),
+            }
+        };
+        let Match::Exact(ind) = fw.indicator(get("indicator").unwrap()) else {
+            panic!("indicator");
+        };
+        let area = match get("area") {
+            Some(a) => match fw.area(a) {
+                Match::Exact(i) => i,
+                _ => panic!("area {a}"),
+            },
+            None => 0,
+        };
+        let freq = fw.indicators[ind].frequency;
+        let period = Period::parse(get("period").unwrap(), fw.year_start, Some(freq)).unwrap();
+        let prediction = get("prediction").map(|p| match p {
+            "on track" => Prediction::OnTrack,
+            "off track" => Prediction::OffTrack,
+            _ => Prediction::AtRisk,
+        });
+        let info = RowInfo {
+            commentary: get("commentary").map(str::to_string),
+            prediction,
+            action_plan: get("actionplan").map(|a| a == "yes"),
+            ..RowInfo::default()
+        };
+        observations.push(Observation {
+            indicator: ind as u32,
+            area: area as u32,
+            period,
+            value: num(get("value")),
+            numerator: num(get("numerator")),
+            denominator: num(get("denominator")),
+            status: if get("status") == Some("provisional") {
+                Status::Provisional
+            } else {
+                Status::Final
+            },
+            info: Some(Box::new(info)),
+            file: 0,
+            line: line as u32 + 2,
+        });
+    }
+    Returns {
+        observations,
+        files: vec!["test.csv".into()],
+        date_columns: vec![0],
+    }
+}
+
+fn q(year: i32, i: u8) -> Period {
+    Period::new(YearStart::April, Frequency::Quarterly, year, i).unwrap()
+}
+
+fn options(fw: &Framework, period: Period) -> Options {
+    let _ = fw;
+    Options {
+        period,
+        as_of: NaiveDate::from_ymd_opt(2025, 11, 15).unwrap(),
+        focus_area: 0,
+    }
+}
+
+const SMALL: &str = "\
+name: Test
+areas:
+  - code: T
+    name: Town
+    areas:
+      - code: T-N
+        name: North
+        areas:
+          - {code: T-N1, name: North One}
+          - {code: T-N2, name: North Two}
+      - {code: T-S, name: South}
+themes:
+  - code: A
+    name: Theme
+    priorities:
+      - code: A1
+        name: Priority
+        indicators:
+          - code: R1
+            name: A ratio
+            unit: percent
+            polarity: higher
+            aggregate: ratio
+            scale: 100
+            targets: {2024/25: 50}
+          - code: C1
+            name: A count
+            unit: count
+            polarity: lower
+            targets: {2024/25: 100}
+          - code: Y1
+            name: Year to date
+            unit: count
+            polarity: lower
+            measure: cumulative
+            frequency: monthly
+            targets: {2024/25: 120, 2024-06: 20}
+            area_targets:
+              T-S: {2024/25: 60}
+";
+
+#[test]
+fn targets_exact_year_pro_rata_and_area() {
+    let fw = framework(SMALL);
+    let y1 = &fw.indicators[2];
+    let m = |i| Period::new(YearStart::April, Frequency::Monthly, 2024, i).unwrap();
+    // month 1 of 12: 120 * 1/12 = 10; month 5: 50; the exact key for month 3 wins
+    assert_eq!(target_for(y1, 0, m(1)), Some(d("10")));
+    assert_eq!(target_for(y1, 0, m(5)), Some(d("50")));
+    assert_eq!(target_for(y1, 0, m(3)), Some(d("20")));
+    assert_eq!(target_for(y1, 0, m(12)), Some(d("120")));
+    // T-S has its own targets (and not the period override)
+    let south = 4;
+    assert_eq!(target_for(y1, south, m(6)), Some(d("30")));
+    // snapshot: every quarter of the year gets the year's target; no target the next year
+    let r1 = &fw.indicators[0];
+    assert_eq!(target_for(r1, 0, q(2024, 3)), Some(d("50")));
+    assert_eq!(target_for(r1, 0, q(2025, 1)), None);
+}
+
+#[test]
+fn two_level_ratio_roll_up_and_missing_child() {
+    let fw = framework(SMALL);
+    let csv = "indicator,period,area,value,numerator,denominator
+R1,2024/25 Q1,T-N1,40,40,100
+R1,2024/25 Q1,T-N2,60,120,200
+R1,2024/25 Q1,T-S,20,20,100
+R1,2024/25 Q2,T-N1,40,40,100
+R1,2024/25 Q2,T-S,20,20,100
+C1,2024/25 Q1,T-N1,10
+C1,2024/25 Q1,T-N2,20
+C1,2024/25 Q1,T-S,70
+C1,2024/25 Q2,T-N1,30
+C1,2024/25 Q2,T-N2,30
+C1,2024/25 Q2,T-S,50
+";
+    let rs = returns(&fw, csv);
+    let at_q1 = assess(&fw, &rs, &options(&fw, q(2024, 1)));
+    let row = |a: &super::Assessment, ind: usize, area: usize| {
+        a.rows
+            .iter()
+            .find(|r| r.indicator == ind && r.area == area)
+            .cloned()
+            .unwrap()
+    };
+    // T-N = 160/300 = 53.3333 (never the mean of 40 and 60); T = 180/400 = 45
+    let tn = row(&at_q1, 0, 1);
+    assert_eq!(tn.value, Some(d("53.3333")));
+    assert_eq!(tn.source, Source::RolledUp);
+    assert_eq!(tn.rag, Rag::Green); // 53.33/50 = 106.7%
+    let t = row(&at_q1, 0, 0);
+    assert_eq!(t.value, Some(d("45")));
+    assert_eq!(t.rag, Rag::Amber); // 90% achieved exactly
+    assert_eq!(t.deviation_pct, Some(d("-10")));
+    // Q2: T-N2 missing, so T-N and T are N/A and name what is missing
+    let at_q2 = assess(&fw, &rs, &options(&fw, q(2024, 2)));
+    let tn = row(&at_q2, 0, 1);
+    assert_eq!(tn.value, None);
+    assert_eq!(tn.source, Source::Missing { children: vec![3] });
+    assert_eq!(tn.rag, Rag::NA);
+    let t = row(&at_q2, 0, 0);
+    assert_eq!(t.source, Source::Missing { children: vec![1] });
+    assert!(t.has_value); // it had a value at Q1
+                          // sum: 10+20+70 = 100 at Q1 (on target, lower), 110 at Q2: worsening, RED? 110/100 lower
+                          // is dev -10 -> achievement 90 -> AMBER, stage 1
+    let c = row(&at_q2, 1, 0);
+    assert_eq!(c.value, Some(d("110")));
+    assert_eq!(c.rag, Rag::Amber);
+    assert_eq!(c.direction, Direction::Worsening);
+    assert_eq!(c.stage, 1);
+    assert_eq!(row(&at_q2, 1, 1).value, Some(d("60")));
+    // the history of T for R1 shows the Q1 roll-up and the Q2 gap
+    assert_eq!(t.history.len(), 2);
+    assert_eq!(t.history[0].value, Some(d("45")));
+    assert_eq!(t.history[1].value, None);
+}
+
+#[test]
+fn cumulative_direction_run_rate_and_suppressed() {
+    let fw = framework(SMALL);
+    let csv = "indicator,period,area,value,prediction
+Y1,2023-08,T,45,
+Y1,2024-04,T,9,
+Y1,2024-08,T,30,on track
+Y1,2024-08,T-S,[c],
+";
+    let rs = returns(&fw, csv);
+    let m5 = Period::new(YearStart::April, Frequency::Monthly, 2024, 5).unwrap();
+    // month 5 of the year is August 2024
+    let a = assess(&fw, &rs, &options(&fw, m5));
+    let r = a
+        .rows
+        .iter()
+        .find(|r| r.indicator == 2 && r.area == 0)
+        .unwrap();
+    assert_eq!(r.period, m5, "{r:#?}");
+    assert_eq!(
+        r.target,
+        Some(d("50")),
+        "{r:#?} {:?}",
+        fw.indicators[2].targets
+    );
+    // 30 against 120 * 5/12 = 50 (lower): GREEN; vs 45 at 2023-08: improving
+    assert_eq!(r.target, Some(d("50")));
+    assert_eq!(r.rag, Rag::Green, "{r:#?}");
+    assert_eq!(r.direction, Direction::Improving);
+    let f = r.forecast.as_ref().unwrap();
+    assert_eq!(f.method, Method::RunRate);
+    assert_eq!(f.value, d("72")); // 30 * 12/5
+    assert_eq!(f.target, Some(d("120")));
+    assert_eq!(f.on_track, Some(true));
+    assert_eq!(r.challenge, Some(false));
+    assert_eq!(r.prediction, Some(Prediction::OnTrack));
+    // the suppressed area has no value and so no row (it is not the focus area)
+    assert!(!a.rows.iter().any(|r| r.indicator == 2 && r.area == 4));
+    // every indicator has a focus-area row, with or without data
+    assert!(a
+        .rows
+        .iter()
+        .any(|r| r.indicator == 0 && r.area == 0 && !r.has_value));
+}
+
+fn riverside() -> (Framework, Returns) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/riverside");
+    let fw = framework(&std::fs::read_to_string(format!("{root}/pmf.yaml")).unwrap());
+    let mut all = Returns::default();
+    for f in ["council", "nhs", "police", "schools"] {
+        let text = std::fs::read_to_string(format!("{root}/returns/{f}.csv")).unwrap();
+        all.observations.extend(returns(&fw, &text).observations);
+    }
+    (fw, all)
+}
+
+#[test]
+fn riverside_story_at_2025_26_q2() {
+    let (fw, rs) = riverside();
+    let a = assess(&fw, &rs, &options(&fw, q(2025, 2)));
+    let borough = |code: &str| {
+        let Match::Exact(i) = fw.indicator(code) else {
+            panic!("{code}")
+        };
+        a.rows
+            .iter()
+            .find(|r| r.indicator == i && r.area == 0)
+            .unwrap_or_else(|| panic!("{code}"))
+    };
+    use Direction::{Improving as I, Worsening as W, NA as DNA};
+    let expect: &[(&str, Rag, Direction, u8)] = &[
+        ("NI 65", Rag::Red, W, 3),
+        ("NI 62", Rag::Red, W, 2),
+        ("NI 111", Rag::Red, W, 1),
+        ("NI 64", Rag::Amber, W, 3),
+        ("CF 05", Rag::Amber, DNA, 2),
+        ("NI 147", Rag::Amber, W, 1),
+        ("NI 117", Rag::Amber, W, 1),
+        ("CF 03", Rag::Amber, I, 1),
+        ("CF 06", Rag::Amber, I, 1),
+        ("NI 53", Rag::Blue, I, 0),
+        ("NI 63", Rag::Green, I, 0),
+        ("NI 148", Rag::Green, I, 0),
+        ("NI 19", Rag::Green, I, 0),
+        ("CF 08", Rag::Green, I, 0),
+        ("CF 04", Rag::Green, W, 0),
+        ("CF 07", Rag::Green, I, 0),
+        ("NI 55", Rag::Green, I, 0),
+        ("NI 73", Rag::Green, I, 1),
+        ("CF 09", Rag::NA, DNA, 1),
+        ("CF 02", Rag::NA, DNA, 0),
+        ("CF 10", Rag::NA, DNA, 0),
+    ];
+    let mut wrong = Vec::new();
+    for (code, rag, dir, stage) in expect {
+        let r = borough(code);
+        if (r.rag, r.direction, r.stage) != (*rag, *dir, *stage) {
+            wrong.push(format!(
+                "{code}: got {:?} {:?} {} want {rag:?} {dir:?} {stage}",
+                r.rag, r.direction, r.stage
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    // RAG counts for the borough: RED 3, AMBER 6, GREEN 8, BLUE 1, N/A 3
+    let count = |rag| {
+        a.rows
+            .iter()
+            .filter(|r| r.area == 0 && r.rag == rag)
+            .count()
+    };
+    assert_eq!(
+        [
+            count(Rag::Red),
+            count(Rag::Amber),
+            count(Rag::Green),
+            count(Rag::Blue),
+            count(Rag::NA)
+        ],
+        [3, 6, 8, 1, 3]
+    );
+    // the challenge: NI 111 run rate 76 > 60, the lead says on track
+    let ni111 = borough("NI 111");
+    let f = ni111.forecast.as_ref().unwrap();
+    assert_eq!(
+        (f.method, f.value, f.on_track),
+        (Method::RunRate, d("76"), Some(false))
+    );
+    assert_eq!(ni111.target, Some(d("30")));
+    assert_eq!(ni111.challenge, Some(true));
+    let challenges: Vec<_> = a
+        .rows
+        .iter()
+        .filter(|r| r.challenge == Some(true))
+        .map(|r| {
+            (
+                fw.indicators[r.indicator].code.clone(),
+                r.area,
+                r.forecast.clone(),
+                r.prediction,
+            )
+        })
+        .collect();
+    assert_eq!(challenges.len(), 1, "{challenges:#?}");
+    // CF 05: exactly -10
+    assert_eq!(borough("CF 05").deviation_pct, Some(d("-10")));
+    // CF 09: the borough cannot roll up without Westmoor
+    let westmoor = match fw.area("RV-W") {
+        Match::Exact(i) => i,
+        _ => panic!(),
+    };
+    assert_eq!(
+        borough("CF 09").source,
+        Source::Missing {
+            children: vec![westmoor]
+        }
+    );
+    // commendations
+    for code in ["NI 53", "CF 06", "NI 63", "NI 148", "NI 19"] {
+        assert!(borough(code).commended, "{code}");
+    }
+    // NI 53 borough 2023/24 Q1 is N/A: Westmoor's return was [c]
+    let ni53 = borough("NI 53");
+    assert!(ni53.history.iter().all(|p| p.period != q(2023, 1)) || ni53.history[0].value.is_none());
+    // shown periods
+    assert_eq!(borough("NI 55").period.to_string(), "2024/25");
+    assert_eq!(borough("CF 07").period.to_string(), "2025/26 H1");
+    assert_eq!(borough("CF 03").period.to_string(), "2025-09");
+    // NI 65 by locality: Westmoor at stage 2 only
+    let Match::Exact(ni65) = fw.indicator("NI 65") else {
+        panic!()
+    };
+    let w = a
+        .rows
+        .iter()
+        .find(|r| r.indicator == ni65 && r.area == westmoor)
+        .unwrap();
+    assert_eq!((w.rag, w.stage), (Rag::Red, 2));
+}
+
+#[test]
+fn rounding_for_output() {
+    use super::{round_fixed, round_out};
+    assert_eq!(round_fixed(d("0.5"), 2).to_string(), "0.50");
+    assert_eq!(round_fixed(d("-12.2222"), 2).to_string(), "-12.22");
+    assert_eq!(round_fixed(d("2.345"), 2).to_string(), "2.35"); // half away from zero
+    assert_eq!(round_fixed(d("-0.001"), 2).to_string(), "0.00");
+    assert_eq!(round_out(d("53.333333"), 4).to_string(), "53.3333");
+    assert_eq!(round_out(d("45.00000"), 4).to_string(), "45");
+}
+
+mod no_panic {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    use super::{framework, options, q, SMALL};
+    use crate::assess::assess;
+    use crate::period::{Frequency, Period, YearStart};
+    use crate::returns::{Observation, Returns, Status};
+
+    fn obs() -> impl Strategy<Value = Observation> {
+        (
+            0u32..4,
+            0u32..6,
+            2020i32..2027,
+            1u8..13,
+            proptest::option::of((any::<i64>(), 0u32..12)),
+            proptest::option::of(-1000i64..1000),
+            proptest::option::of(-10i64..1000),
+        )
+            .prop_map(|(ind, area, year, idx, v, n, den)| {
+                let freq = if ind == 2 {
+                    Frequency::Monthly
+                } else {
+                    Frequency::Quarterly
+                };
+                let idx = if freq == Frequency::Monthly {
+                    idx
+                } else {
+                    (idx - 1) % 4 + 1
+                };
+                Observation {
+                    indicator: ind,
+                    area,
+                    period: Period::new(YearStart::April, freq, year, idx).unwrap(),
+                    value: v.map(|(m, s)| Decimal::new(m, s)),
+                    numerator: n.map(Decimal::from),
+                    denominator: den.map(Decimal::from),
+                    status: Status::Final,
+                    info: None,
+                    file: 0,
+                    line: 2,
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn assess_is_total(observations in proptest::collection::vec(obs(), 0..60), y in 2020i32..2027, i in 1u8..5) {
+            let fw = framework(SMALL);
+            let rs = Returns { observations, files: vec![], date_columns: vec![] };
+            let a = assess(&fw, &rs, &options(&fw, q(y, i)));
+            // every indicator has its focus-area row
+            for ind in 0..fw.indicators.len() {
+                prop_assert!(a.rows.iter().any(|r| r.indicator == ind && r.area == 0));
+            }
+        }
+    }
+}
