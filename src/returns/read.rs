@@ -6,8 +6,8 @@
 //! delimiters sniffed from the header, CRLF, quoted fields with embedded newlines, blank and
 //! ragged rows. Completeness (missing and late returns) is [`super::complete`]'s job.
 
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::BufRead;
 
 use chrono::NaiveDate;
@@ -17,7 +17,7 @@ use super::value::{self, Cell};
 use super::{Observation, Prediction, Returns, RowInfo, Status};
 use crate::diag::{Code, Diagnostic};
 use crate::framework::{short_list, Framework, Match, Unit};
-use crate::period::Period;
+use crate::period::{Frequency, Period};
 
 /// One file to read: its name as the user gave it, and its bytes.
 pub struct Source<R> {
@@ -177,9 +177,10 @@ struct Reader<'f> {
     /// Rows removed after the fact (the first of a conflicting pair).
     dropped: Vec<bool>,
     /// (indicator, area, period seq+frequency) -> first row: observation index or none.
-    seen: HashMap<(u32, u32, i32, u8), Seen>,
+    seen: FxHashMap<(u32, u32, i32, u8), Seen>,
     files: Vec<String>,
     date_columns: Vec<u32>,
+    periods: FxHashMap<Box<str>, [Option<Result<Period, crate::period::PeriodError>>; 5]>,
 }
 
 struct Seen {
@@ -202,9 +203,10 @@ pub fn read<R: BufRead>(
         diags: Vec::new(),
         observations: Vec::new(),
         dropped: Vec::new(),
-        seen: HashMap::new(),
+        seen: FxHashMap::default(),
         files: Vec::new(),
         date_columns: Vec::new(),
+        periods: FxHashMap::default(),
     };
     for source in sources {
         let index = r.files.len() as u32;
@@ -456,6 +458,23 @@ impl Reader<'_> {
         }
     }
 
+    /// Periods repeat on nearly every row: each distinct text is parsed once per hint.
+    fn parse_period(
+        &mut self,
+        text: &str,
+        hint: Option<Frequency>,
+    ) -> Result<Period, crate::period::PeriodError> {
+        let slot = hint.map_or(0, |f| f as usize + 1);
+        if let Some(cached) = self.periods.get(text).and_then(|e| e[slot].as_ref()) {
+            return cached.clone();
+        }
+        let parsed = Period::parse(text, self.framework.year_start, hint);
+        if self.periods.len() < 100_000 {
+            self.periods.entry(text.into()).or_default()[slot] = Some(parsed.clone());
+        }
+        parsed
+    }
+
     /// Reports the blank lines between `from` and `to` (exclusive), which the csv crate skips.
     fn blank_lines(&mut self, name: &str, from: u64, to: u64) {
         for l in from..to {
@@ -511,10 +530,10 @@ impl Reader<'_> {
             return;
         }
         let field = |c: Col| layout.get(c).and_then(|i| rec.get(i));
-        let get = |me: &mut Self, c: Col, warned: &mut bool| -> String {
+        let get = |me: &mut Self, c: Col, warned: &mut bool| -> Cow<'_, str> {
             match field(c) {
-                Some(raw) => me.text(raw, name, line, warned).into_owned(),
-                None => String::new(),
+                Some(raw) => me.text(raw, name, line, warned),
+                None => Cow::Borrowed(""),
             }
         };
         let indicator_text = get(self, Col::Indicator, warned);
@@ -619,7 +638,7 @@ impl Reader<'_> {
 
         // Period.
         let ys = fw.year_start;
-        let period = match Period::parse(&period_text, ys, ind.map(|i| i.frequency)) {
+        let period = match self.parse_period(&period_text, ind.map(|i| i.frequency)) {
             Ok(p) => {
                 let mut ok_p = Some(p);
                 if let Some(i) = ind {
