@@ -161,12 +161,9 @@ pub fn write(b: &Briefing, out: &mut dyn Write, color: bool) -> io::Result<()> {
             }
         })
         .collect();
-    writeln!(
-        out,
-        "{} indicators: {}",
-        b.counts.total(),
-        counts.join("  ")
-    )?;
+    let n = b.counts.total();
+    let noun = if n == 1 { "indicator" } else { "indicators" };
+    writeln!(out, "{n} {noun}: {}", counts.join("  "))?;
     let stages: Vec<String> = (0..4)
         .map(|s| format!("stage {s}: {}", b.stages[s]))
         .collect();
