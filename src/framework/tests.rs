@@ -221,3 +221,27 @@ fn hostile_yaml_is_refused() {
         l.diagnostics[0].message
     );
 }
+
+#[test]
+fn random_bytes_and_mutated_frameworks_never_panic() {
+    use proptest::prelude::*;
+    let mut runner = proptest::test_runner::TestRunner::default();
+    runner
+        .run(&proptest::collection::vec(any::<u8>(), 0..600), |bytes| {
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = run(&text);
+            Ok(())
+        })
+        .unwrap();
+    // Cut and splice the good framework at random points: near-valid YAML reaches the checks.
+    runner
+        .run(&(0..GOOD.len(), 0..GOOD.len(), "\\PC{0,12}"), |(a, b, insert)| {
+            let (a, b) = (a.min(b), a.max(b));
+            if GOOD.is_char_boundary(a) && GOOD.is_char_boundary(b) {
+                let text = format!("{}{insert}{}", &GOOD[..a], &GOOD[b..]);
+                let _ = run(&text);
+            }
+            Ok(())
+        })
+        .unwrap();
+}
