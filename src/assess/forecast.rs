@@ -42,32 +42,39 @@ pub fn mean(points: &[Point]) -> Option<Decimal> {
 
 /// The least-squares straight line through the points (x = seq), evaluated at `at`.
 /// `None` with fewer than three points, or on overflow. x is measured from the last point
-/// so the sums stay small.
+/// and its sums are exact integers; only the y sums are decimals.
 pub fn trend(points: &[Point], at: i32) -> Option<Decimal> {
     if points.len() < 3 {
         return None;
     }
-    let x0 = points.last()?.0;
-    let n = Decimal::from(points.len() as u64);
-    let (mut sx, mut sy, mut sxx, mut sxy) =
-        (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let x0 = i128::from(points.last()?.0);
+    let n = points.len() as i128;
+    let (mut sx, mut sxx) = (0i128, 0i128);
+    let (mut sy, mut sxy) = (Decimal::ZERO, Decimal::ZERO);
     for &(s, y) in points {
-        let x = Decimal::from(i64::from(s) - i64::from(x0));
-        sx = sx.checked_add(x)?;
+        let x = i128::from(s) - x0;
+        sx += x;
+        sxx += x * x;
         sy = sy.checked_add(y)?;
-        sxx = sxx.checked_add(x.checked_mul(x)?)?;
-        sxy = sxy.checked_add(x.checked_mul(y)?)?;
+        sxy = sxy.checked_add(dec(x)?.checked_mul(y)?)?;
     }
     let denom = n.checked_mul(sxx)?.checked_sub(sx.checked_mul(sx)?)?;
-    if denom.is_zero() {
+    if denom == 0 {
         return None;
     }
-    let numer = n.checked_mul(sxy)?.checked_sub(sx.checked_mul(sy)?)?;
-    let slope = numer.checked_div(denom)?;
-    let xa = Decimal::from(i64::from(at) - i64::from(x0));
+    let n_d = dec(n)?;
+    let numer = n_d
+        .checked_mul(sxy)?
+        .checked_sub(dec(sx)?.checked_mul(sy)?)?;
+    let slope = numer.checked_div(dec(denom)?)?;
     // y(xa) = mean(y) + slope * (xa - mean(x)) = (sy + slope * (n*xa - sx)) / n
-    let shift = n.checked_mul(xa)?.checked_sub(sx)?;
-    sy.checked_add(slope.checked_mul(shift)?)?.checked_div(n)
+    let shift = n.checked_mul(i128::from(at) - x0)?.checked_sub(sx)?;
+    sy.checked_add(slope.checked_mul(dec(shift)?)?)?
+        .checked_div(n_d)
+}
+
+fn dec(x: i128) -> Option<Decimal> {
+    Decimal::try_from_i128_with_scale(x, 0).ok()
 }
 
 /// A candidate's forecast at `at` from the window `points` (the last `window` values up to
@@ -90,19 +97,62 @@ fn window_to(points: &[Point], i: usize, window: usize) -> &[Point] {
 /// Back-test errors (actual - forecast) of one candidate at every origin that has at least
 /// two earlier values and a value `h` periods later. `None` when any error overflows.
 pub fn backtest(points: &[Point], h: i32, window: usize, method: Method) -> Option<Vec<Decimal>> {
-    let mut errors = Vec::new();
-    for i in 2..points.len() {
-        let origin = points[i].0;
-        let Some(at) = origin.checked_add(h) else {
-            continue;
-        };
-        let Ok(j) = points.binary_search_by_key(&at, |p| p.0) else {
-            continue;
-        };
-        let f = candidate(method, window_to(points, i, window), at)?;
-        errors.push(points[j].1.checked_sub(f)?);
+    let all = backtest_all(points, h, window);
+    match method {
+        Method::Mean => all.mean,
+        Method::Trend => all.trend,
+        _ => all.last,
     }
-    Some(errors)
+}
+
+/// The back-test errors of the three candidates, made in one pass over the origins (they share
+/// the origins, the windows and the actual values). A candidate is `None` when an error overflows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backtests {
+    pub last: Option<Vec<Decimal>>,
+    pub mean: Option<Vec<Decimal>>,
+    pub trend: Option<Vec<Decimal>>,
+}
+
+impl Backtests {
+    pub fn of(&self, method: Method) -> Option<&Vec<Decimal>> {
+        match method {
+            Method::Mean => self.mean.as_ref(),
+            Method::Trend => self.trend.as_ref(),
+            _ => self.last.as_ref(),
+        }
+    }
+}
+
+/// See [`Backtests`].
+pub fn backtest_all(points: &[Point], h: i32, window: usize) -> Backtests {
+    let mut out = Backtests {
+        last: Some(Vec::new()),
+        mean: Some(Vec::new()),
+        trend: Some(Vec::new()),
+    };
+    let push = |errors: &mut Option<Vec<Decimal>>, actual: Decimal, f: Option<Decimal>| {
+        let e = f.and_then(|f| actual.checked_sub(f));
+        match (errors.as_mut(), e) {
+            (Some(v), Some(e)) => v.push(e),
+            _ => *errors = None,
+        }
+    };
+    for i in 2..points.len() {
+        let Some(at) = points[i].0.checked_add(h) else {
+            continue;
+        };
+        // the next values are sorted, so the target is found by a short search after i
+        let Ok(j) = points[i + 1..].binary_search_by_key(&at, |p| p.0) else {
+            continue;
+        };
+        let actual = points[i + 1 + j].1;
+        let w = window_to(points, i, window);
+        push(&mut out.last, actual, candidate(Method::Last, w, at));
+        push(&mut out.mean, actual, candidate(Method::Mean, w, at));
+        push(&mut out.trend, actual, candidate(Method::Trend, w, at));
+    }
+    out
 }
 
 fn sum_abs(errors: &[Decimal]) -> Option<Decimal> {
@@ -125,10 +175,11 @@ pub struct Choice {
 pub fn snapshot(points: &[Point], at: i32, settings: &ForecastSettings) -> Option<Choice> {
     let last_seq = points.last()?.0;
     let h = at.checked_sub(last_seq)?;
-    let method = select(points, h, settings);
+    let tests = backtest_all(points, h, settings.window as usize);
+    let method = choose(&tests, settings);
     let window = window_to(points, points.len() - 1, settings.window as usize);
     let value = candidate(method, window, at)?;
-    let errors = backtest(points, h, settings.window as usize, method).unwrap_or_default();
+    let errors = tests.of(method).cloned().unwrap_or_default();
     Some(Choice {
         value,
         method,
@@ -138,27 +189,27 @@ pub fn snapshot(points: &[Point], at: i32, settings: &ForecastSettings) -> Optio
 
 /// The candidate the back-test selects for horizon `h` (see [`snapshot`]).
 pub fn select(points: &[Point], h: i32, settings: &ForecastSettings) -> Method {
-    let window = settings.window as usize;
-    let Some(last_errors) = backtest(points, h, window, Method::Last) else {
+    choose(&backtest_all(points, h, settings.window as usize), settings)
+}
+
+/// The choice of SPEC 4.5 from the candidates' back-test errors.
+pub fn choose(tests: &Backtests, settings: &ForecastSettings) -> Method {
+    let Some(last_errors) = &tests.last else {
         return Method::Last;
     };
     let n = last_errors.len();
     if n == 0 || (n as u64) < u64::from(settings.min_backtests) {
         return Method::Last;
     }
-    let Some(last_sum) = sum_abs(&last_errors) else {
+    let Some(last_sum) = sum_abs(last_errors) else {
         return Method::Last;
     };
     // Same origins for every candidate, so comparing sums compares means exactly.
     let Some(bar) = settings.margin.checked_mul(last_sum) else {
         return Method::Last;
     };
-    let score = |m: Method| {
-        backtest(points, h, window, m)
-            .and_then(|e| sum_abs(&e))
-            .filter(|s| *s < bar)
-    };
-    match (score(Method::Mean), score(Method::Trend)) {
+    let score = |e: &Option<Vec<Decimal>>| e.as_ref().and_then(|e| sum_abs(e)).filter(|s| *s < bar);
+    match (score(&tests.mean), score(&tests.trend)) {
         (Some(m), Some(t)) if t < m => Method::Trend,
         (Some(_), _) => Method::Mean,
         (None, Some(_)) => Method::Trend,

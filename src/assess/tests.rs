@@ -399,8 +399,30 @@ fn riverside_story_at_2025_26_q2() {
         assert!(borough(code).commended, "{code}");
     }
     // NI 53 borough 2023/24 Q1 is N/A: Westmoor's return was [c]
-    let ni53 = borough("NI 53");
-    assert!(ni53.history.iter().all(|p| p.period != q(2023, 1)) || ni53.history[0].value.is_none());
+    let early = assess(&fw, &rs, &options(&fw, q(2023, 1)));
+    let Match::Exact(ni53) = fw.indicator("NI 53") else {
+        panic!()
+    };
+    let r = early
+        .rows
+        .iter()
+        .find(|r| r.indicator == ni53 && r.area == 0)
+        .unwrap();
+    assert_eq!((r.value, r.rag), (None, Rag::NA));
+    assert_eq!(
+        r.source,
+        Source::Missing {
+            children: vec![westmoor]
+        }
+    );
+    let w53 = early
+        .rows
+        .iter()
+        .find(|r| r.indicator == ni53 && r.area == westmoor);
+    assert!(w53.is_none(), "a suppressed value alone gives no row");
+    // NI 53 at Q2 rolls up 52.1525 (shown 4 dp), BLUE under brag
+    assert_eq!(borough("NI 53").value, Some(d("52.1525")));
+    assert_eq!(borough("NI 53").source, Source::RolledUp);
     // shown periods
     assert_eq!(borough("NI 55").period.to_string(), "2024/25");
     assert_eq!(borough("CF 07").period.to_string(), "2025/26 H1");
@@ -486,4 +508,59 @@ mod no_panic {
             }
         }
     }
+}
+
+/// `cargo test --release --lib scale -- --ignored --nocapture`: 2.4 million observations.
+#[test]
+#[ignore]
+fn scale() {
+    let mut text = String::from("name: Scale\nareas:\n  - code: ALL\n    name: All\n    areas:\n");
+    for a in 0..200 {
+        text.push_str(&format!("      - {{code: A{a}, name: Area {a}}}\n"));
+    }
+    text.push_str("themes:\n  - code: T\n    name: T\n    priorities:\n      - code: P\n        name: P\n        indicators:\n");
+    for i in 0..100 {
+        text.push_str(&format!(
+            "          - {{code: I{i}, name: I, polarity: higher, frequency: monthly, unit: count, targets: {{2024/25: 100}}}}\n"
+        ));
+    }
+    let fw = framework(&text);
+    let mut observations = Vec::new();
+    for i in 0..100u32 {
+        for a in 1..=200u32 {
+            for s in 0..120 {
+                let p = Period::new(
+                    YearStart::April,
+                    Frequency::Monthly,
+                    2015 + s / 12,
+                    (s % 12) as u8 + 1,
+                )
+                .unwrap();
+                observations.push(Observation {
+                    indicator: i,
+                    area: a,
+                    period: p,
+                    value: Some(Decimal::new(i64::from((i * 7 + a * 13) % 50) + s as i64, 1)),
+                    numerator: None,
+                    denominator: None,
+                    status: Status::Final,
+                    info: None,
+                    file: 0,
+                    line: 0,
+                });
+            }
+        }
+    }
+    let rs = Returns {
+        observations,
+        files: vec![],
+    };
+    let start = std::time::Instant::now();
+    let a = assess(&fw, &rs, &options(&fw, q(2024, 2)));
+    eprintln!(
+        "{} observations, {} rows in {:?}",
+        rs.observations.len(),
+        a.rows.len(),
+        start.elapsed()
+    );
 }
