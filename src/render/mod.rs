@@ -11,3 +11,4 @@ pub fn safe_cell(text: &str) -> Cow<'_, str> {
         _ => Cow::Borrowed(text),
     }
 }
+pub mod pdf;
