@@ -337,8 +337,8 @@ impl Book<'_> {
             let top = Decimal::from_f64_retain(hi).map(|d| num(d, ind)).unwrap_or_default();
             let bottom = Decimal::from_f64_retain(lo).map(|d| num(d, ind)).unwrap_or_default();
             self.c.text(x + 1.0, y + 2.6, &top, 5.5, false, MUTED);
+            self.c.text(x + 1.0, y + h - 4.2, &bottom, 5.5, false, MUTED);
             self.c.text_at(x + w - 1.0, y + 2.6, "- - target", 5.5, false, MUTED, Align::Right);
-            let _ = bottom;
         }
     }
 
@@ -544,14 +544,14 @@ impl Book<'_> {
         self.c.y += 4.0;
         let w = (BODY_W - 3.0 * 3.0) / 4.0;
         let y = self.c.y;
-        let mut max_h: f32 = 0.0;
-        for st in 0..4u8 {
+        let wrapped: Vec<Vec<String>> = (0..4u8)
+            .map(|st| self.c.fonts.wrap(stage_action(st).1, w - 6.0, 7.0, false))
+            .collect();
+        let max_h = 17.0 + wrapped.iter().map(Vec::len).max().unwrap_or(0) as f32 * 3.2;
+        for (st, lines) in (0..4u8).zip(&wrapped) {
             let x = MARGIN + st as f32 * (w + 3.0);
-            let (name, action) = stage_action(st);
-            let lines = self.c.fonts.wrap(action, w - 6.0, 7.0, false);
-            let h = 17.0 + lines.len() as f32 * 3.2;
-            max_h = max_h.max(h);
-            self.c.rect(x, y, w, h, SHADE);
+            let name = stage_action(st).0;
+            self.c.rect(x, y, w, max_h, SHADE);
             let shade = [0.75, 0.55, 0.35, 0.15][st as usize];
             self.c.rect(x, y, w, 1.0, Rgb3(shade, shade, shade));
             self.c.text(x + 3.0, y + 9.0, &b.stages[st as usize].to_string(), 16.0, true, INK);
@@ -592,6 +592,44 @@ impl Book<'_> {
             }
         }
         self.c.y = y + 22.0;
+        self.glance();
+    }
+
+    /// The worst hot spots, as many as fit on the summary page.
+    fn glance(&mut self) {
+        let b = self.b;
+        if b.exceptions.is_empty() || self.c.y + 30.0 > BODY_BOTTOM {
+            return;
+        }
+        self.c.y += 4.0;
+        self.c.text(MARGIN, self.c.y, "Hot spots at a glance", 11.0, true, INK);
+        self.c.y += 3.0;
+        let room = ((BODY_BOTTOM - self.c.y - 12.0) / 5.2).max(0.0) as usize;
+        let shown = b.exceptions.len().min(room);
+        for &r in &b.exceptions[..shown] {
+            let row = &b.assessment.rows[r];
+            let ind = &self.fw.indicators[row.indicator];
+            let y = self.c.y;
+            self.rag_badge(MARGIN + 1.0, y + 2.4, row.rag, 7.5, false);
+            self.c.text(MARGIN + 6.0, y + 3.5, &ind.code, 7.5, true, INK);
+            let name = self.c.fonts.fit(&ind.name, 100.0, 7.5, false);
+            self.c.text(MARGIN + 24.0, y + 3.5, &name, 7.5, false, INK);
+            let mut tag = format!("Stage {} {}", row.stage, stage_action(row.stage).0);
+            if row.challenge == Some(true) {
+                tag.push_str(" · challenge");
+            }
+            self.c.text_at(PAGE_W - MARGIN, y + 3.5, &tag, 7.5, true, MUTED, Align::Right);
+            self.c.y = y + 5.2;
+            self.c.hrule(self.c.y, SHADE, 0.2);
+        }
+        if shown < b.exceptions.len() {
+            self.c.y += 4.0;
+            let more = format!(
+                "and {} more in the Hot spots section.",
+                b.exceptions.len() - shown
+            );
+            self.c.text(MARGIN, self.c.y, &more, 7.5, false, MUTED);
+        }
     }
 
     // -----------------------------------------------------------------------------------
@@ -664,7 +702,7 @@ impl Book<'_> {
             }
             fy += 3.8 * lines.len().min(2) as f32 + 1.4;
         }
-        self.c.text(fx, fy, "RAG", 7.5, false, MUTED);
+        self.c.text(fx, fy, "RAG · direction", 7.5, false, MUTED);
         self.rag_badge(fx + 25.0, fy - 1.1, row.rag, 8.5, true);
         self.arrow(fx + 48.0, fy - 1.1, row.direction, 8.5, true);
         fy += 4.0;
@@ -687,7 +725,9 @@ impl Book<'_> {
             self.c.paragraph(MARGIN + 2.0, BODY_W - 4.0, &note, 8.0, false, rag_colour(Rag::Red), 3.8);
         }
         if !commentary.is_empty() {
+            self.c.cont = Some(format!("{title} (continued)"));
             self.c.paragraph(MARGIN + 2.0, BODY_W - 6.0, &commentary, 8.5, false, INK, 4.0);
+            self.c.cont = None;
         }
         self.c.y += 3.0;
         self.c.hrule(self.c.y, RULE, 0.3);
@@ -797,7 +837,7 @@ impl Book<'_> {
         let right = |k: usize| MARGIN + COLS[k].0 + COLS[k].1 - 1.0;
         self.c.text_at(right(2), base, &opt_num(row.value, ind), size, true, INK, Align::Right);
         self.c.text_at(right(3), base, &opt_num(row.target, ind), size, false, INK, Align::Right);
-        self.rag_badge(xs(4) + 1.5, base - 1.0, row.rag, size, true);
+        self.rag_badge(xs(4) + 1.0, base - 1.0, row.rag, size, true);
         self.arrow(xs(5) + 1.0, base - 1.0, row.direction, size, true);
         self.trend(xs(6) + 1.0, y + 1.2, COLS[6].1 - 2.0, 8.0, row, false);
         match &row.forecast {
@@ -814,10 +854,12 @@ impl Book<'_> {
             None => self.c.text_at(right(7), base, "–", size, false, MUTED, Align::Right),
         }
         self.c.y = y + main_h;
+        self.c.cont = Some(format!("{} {} (continued)", ind.code, ind.name));
         self.c.paragraph(xs(0) + 1.0, BODY_W - 2.0, &meta, 7.0, false, MUTED, 3.2);
         if let Some(com) = &row.commentary {
             self.c.paragraph(xs(0) + 1.0, BODY_W - 2.0, com, 7.5, false, INK, 3.5);
         }
+        self.c.cont = None;
         self.c.y += 1.2;
         self.c.hrule(self.c.y, RULE, 0.2);
         self.c.y += 0.6;
@@ -912,6 +954,34 @@ impl Book<'_> {
             );
             return;
         }
+        let cols = [
+            (MARGIN, 100.0, "Provider", Align::Left),
+            (MARGIN + 100.0, 24.0, "Missing", Align::Right),
+            (MARGIN + 124.0, 24.0, "Late", Align::Right),
+            (MARGIN + 148.0, 26.0, "Invalid", Align::Right),
+        ];
+        self.c.open_table(
+            TableHead {
+                caption: "Data quality (continued)".to_string(),
+                columns: cols.iter().map(|&(x, w, l, a)| (x, w, l.to_string(), a)).collect(),
+            },
+            6.0,
+        );
+        for p in &q.providers {
+            self.c.ensure(5.5);
+            let y = self.c.y + 3.8;
+            let name = self.c.fonts.fit(&p.provider, 97.0, 8.0, false);
+            self.c.text(MARGIN + 1.0, y, &name, 8.0, false, INK);
+            for (k, n) in [p.missing.len(), p.late.len(), p.invalid.len()].into_iter().enumerate() {
+                let (x, w, _, _) = cols[k + 1];
+                let col = if n > 0 { INK } else { MUTED };
+                self.c.text_at(x + w - 1.0, y, &n.to_string(), 8.0, n > 0, col, Align::Right);
+            }
+            self.c.y += 5.5;
+            self.c.hrule(self.c.y, SHADE, 0.2);
+        }
+        self.c.close_table();
+        self.c.y += 4.0;
         for p in &q.providers {
             self.subheading(&p.provider, 1);
             for (label, items) in [("Missing", &p.missing), ("Late", &p.late), ("Invalid", &p.invalid)] {
@@ -946,7 +1016,7 @@ impl Book<'_> {
             let n = fw.indicators.iter().filter(|i| i.rag == s).count();
             let default = if s == fw.default_rag { ", the default" } else { "" };
             self.c.ensure(20.0);
-            self.c.y += 4.0;
+            self.c.y += 6.0;
             self.c.text(MARGIN, self.c.y, &format!("{} ({n} indicators{default})", scheme.name), 9.0, true, INK);
             self.c.y += 1.0;
             let rules: Vec<(Rag, String)> = match scheme.kind {
@@ -973,7 +1043,7 @@ impl Book<'_> {
                 self.c.text(MARGIN + 26.0, self.c.y, &text, 8.5, false, INK);
             }
         }
-        self.c.y += 2.0;
+        self.c.y += 4.0;
         self.c.paragraph(
             MARGIN,
             BODY_W,
@@ -1001,7 +1071,7 @@ impl Book<'_> {
             };
             self.c.ensure(10.0);
             self.c.y += 4.2;
-            self.c.text(MARGIN, self.c.y, &format!("Stage {st} · {name}"), 8.5, true, INK);
+            self.c.text(MARGIN, self.c.y - 1.05, &format!("Stage {st} · {name}"), 8.5, true, INK);
             let y = self.c.y;
             self.c.y -= 4.2;
             self.c.paragraph(MARGIN + 40.0, BODY_W - 40.0, &format!("{when} {action}"), 8.5, false, INK, 4.2);
@@ -1036,7 +1106,7 @@ const COLS: [(f32, f32, &str, Align); 8] = [
     (52.0, 17.0, "Period", Align::Left),
     (69.0, 17.0, "Actual", Align::Right),
     (86.0, 17.0, "Target", Align::Right),
-    (103.0, 17.0, "RAG", Align::Left),
+    (104.0, 16.0, "RAG", Align::Left),
     (120.0, 19.0, "Direction", Align::Left),
     (139.0, 17.0, "Trend", Align::Left),
     (156.0, 18.0, "Forecast", Align::Right),

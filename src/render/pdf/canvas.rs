@@ -235,6 +235,8 @@ pub struct Canvas {
     /// Cursor: millimetres from the top of the current page.
     pub y: f32,
     pub head: Option<TableHead>,
+    /// "NI 62 ... (continued)": written under the header when a block flows onto a new page.
+    pub cont: Option<String>,
     pub marks: Vec<Mark>,
 }
 
@@ -257,6 +259,7 @@ impl Canvas {
             cur: 0,
             y: BODY_TOP,
             head: None,
+            cont: None,
             marks: Vec::new(),
         }
     }
@@ -277,6 +280,12 @@ impl Canvas {
         self.y = BODY_TOP;
         if let Some(head) = self.head.clone() {
             self.draw_head(&head);
+        }
+        if let Some(cont) = self.cont.clone() {
+            let line = self.fonts.fit(&cont, BODY_W - 2.0, 7.5, true);
+            self.y += 4.0;
+            self.text(MARGIN + 1.0, self.y - 0.8, &line, 7.5, true, MUTED);
+            self.y += 0.5;
         }
     }
 
