@@ -900,7 +900,8 @@ impl Book<'_> {
                 let y = self.c.y;
                 let label = self.c.fonts.fit(&format!("{}  {}", ind.code, ind.name), label_w - 2.0, 7.0, false);
                 self.c.text(MARGIN + 1.0, y + 3.6, &label, 7.0, false, INK);
-                for (k, cell) in cells[start..start + areas.len()].iter().enumerate() {
+                let cells = cells.get(start..start + areas.len()).unwrap_or(&[]);
+                for (k, cell) in cells.iter().enumerate() {
                     let cx = MARGIN + label_w + k as f32 * col_w;
                     match cell {
                         Some(r) => {

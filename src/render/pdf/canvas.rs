@@ -472,11 +472,13 @@ impl Canvas {
         });
     }
 
-    /// A filled circle (a 20-sided polygon: printpdf has no circle primitive).
+    /// A filled circle: a polygon (printpdf has no circle primitive) of 12 sides when small,
+    /// where no eye can tell, and 20 when large, to keep content streams short.
     pub fn dot(&mut self, cx: f32, cy: f32, r: f32, fill: Rgb3) {
-        let pts: Vec<(f32, f32)> = (0..20)
+        let n = if r < 1.5 { 12 } else { 20 };
+        let pts: Vec<(f32, f32)> = (0..n)
             .map(|i| {
-                let a = i as f32 * std::f32::consts::TAU / 20.0;
+                let a = i as f32 * std::f32::consts::TAU / n as f32;
                 (cx + r * a.cos(), cy + r * a.sin())
             })
             .collect();

@@ -130,3 +130,58 @@ fn outline_titles(pdf: &[u8]) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn an_empty_briefing_still_makes_a_book() {
+    let fw = riverside();
+    let (period, as_of) = fixture::period_and_date();
+    let a = crate::assess::Assessment {
+        period,
+        as_of,
+        rows: Vec::new(),
+    };
+    let b = crate::briefing::Briefing {
+        framework: &fw,
+        assessment: &a,
+        area: 0,
+        sections: Vec::new(),
+        counts: Default::default(),
+        stages: [0; 4],
+        exceptions: Vec::new(),
+        commendations: Vec::new(),
+        matrix: crate::briefing::AreaMatrix {
+            areas: vec![0],
+            rows: Vec::new(),
+        },
+        quality: Default::default(),
+    };
+    let mut out = Vec::new();
+    super::write(&b, &mut out).expect("writes into a Vec");
+    assert!(out.starts_with(b"%PDF-"));
+}
+
+#[test]
+fn wrapping_keeps_words_whole_and_lines_within_width() {
+    let fonts = super::canvas::fonts();
+    let text = "Placement moves rose after two residential homes closed – £1.2m ≥ Renée, and averyveryveryverylongwordthatcannotfitonasinglelineatall.";
+    for line in fonts.wrap(text, 30.0, 8.0, false) {
+        assert!(fonts.width(&line, 8.0, false) <= 30.0 + 1e-3, "{line}");
+    }
+    let joined = fonts.wrap("one two three four", 1000.0, 8.0, false);
+    assert_eq!(joined, vec!["one two three four".to_string()]);
+}
+
+/// The benchmark's book (200 indicators × 10 areas), saved for a look:
+/// `cargo test --release --lib big_book -- --ignored`.
+#[test]
+#[ignore = "slow in debug builds; for looking at pages"]
+fn big_book() {
+    let fw = fixture::big_framework(5, 4, 10, 9);
+    let (period, as_of) = fixture::period_and_date();
+    let a = fixture::assessment(&fw, period, as_of);
+    let b = fixture::briefing(&fw, &a);
+    let bytes = super::render(&b);
+    let path = save("big-briefing.pdf", &bytes);
+    let info = tool("pdfinfo", &[path.to_str().expect("utf-8 path")]);
+    assert!(info.contains("Pages:"), "{info}");
+}
