@@ -71,8 +71,23 @@ pub fn render(b: &Briefing) -> Vec<u8> {
     let header = format!("{} · {}", b.framework.name, b.assessment.period);
     let produced = format!("Produced {}", long_date(b.assessment.as_of));
     book.c.each_page(1, |c, i, n| {
-        c.text(MARGIN, 13.0, &c.fonts.fit(&header, 140.0, 7.5, false), 7.5, false, MUTED);
-        c.text_at(PAGE_W - MARGIN, 13.0, "Performance briefing book", 7.5, true, ACCENT, Align::Right);
+        c.text(
+            MARGIN,
+            13.0,
+            &c.fonts.fit(&header, 140.0, 7.5, false),
+            7.5,
+            false,
+            MUTED,
+        );
+        c.text_at(
+            PAGE_W - MARGIN,
+            13.0,
+            "Performance briefing book",
+            7.5,
+            true,
+            ACCENT,
+            Align::Right,
+        );
         c.hrule(15.5, RULE, 0.25);
         c.hrule(BODY_BOTTOM + 6.0, RULE, 0.25);
         c.text(MARGIN, BODY_BOTTOM + 10.5, &produced, 7.5, false, MUTED);
@@ -218,8 +233,14 @@ impl Book<'_> {
             Align::Centre,
         );
         if word {
-            self.c
-                .text(x + 2.0 * r + 1.2, y_mid + size * 0.125, rag_word(rag), size, false, INK);
+            self.c.text(
+                x + 2.0 * r + 1.2,
+                y_mid + size * 0.125,
+                rag_word(rag),
+                size,
+                false,
+                INK,
+            );
         }
     }
 
@@ -239,8 +260,14 @@ impl Book<'_> {
             Direction::NA => {}
         }
         if word {
-            self.c
-                .text(x + 2.0 * s + 1.2, y_mid + size * 0.125, dir_word(d), size, false, INK);
+            self.c.text(
+                x + 2.0 * s + 1.2,
+                y_mid + size * 0.125,
+                dir_word(d),
+                size,
+                false,
+                INK,
+            );
         }
     }
 
@@ -260,7 +287,15 @@ impl Book<'_> {
             self.c.rect(x, y, w, h, SHADE);
         }
         if hist.is_empty() || vals.is_empty() {
-            self.c.text_at(x + w / 2.0, y + h / 2.0 + 1.0, "no data", 6.5, false, MUTED, Align::Centre);
+            self.c.text_at(
+                x + w / 2.0,
+                y + h / 2.0 + 1.0,
+                "no data",
+                6.5,
+                false,
+                MUTED,
+                Align::Centre,
+            );
             return;
         }
         let (mut lo, mut hi) = vals
@@ -297,7 +332,8 @@ impl Book<'_> {
         for s in segs {
             if s.len() == 1 {
                 let (sx, sy) = s[0];
-                self.c.polyline(&[(sx - 1.0, sy), (sx + 1.0, sy)], MUTED, 0.3, true);
+                self.c
+                    .polyline(&[(sx - 1.0, sy), (sx + 1.0, sy)], MUTED, 0.3, true);
             } else {
                 self.c.polyline(&s, MUTED, 0.3, true);
             }
@@ -325,7 +361,8 @@ impl Book<'_> {
         if let (Some(last), Some(v)) = (hist.last(), row.value) {
             if last.period == row.period {
                 if let Some(v) = v.to_f64() {
-                    self.c.dot(fx(hist.len() - 1), fy(v), r * 1.7, rag_colour(row.rag));
+                    self.c
+                        .dot(fx(hist.len() - 1), fy(v), r * 1.7, rag_colour(row.rag));
                 }
             }
         }
@@ -333,12 +370,33 @@ impl Book<'_> {
             let first = hist[0].period.to_string();
             let last = hist[hist.len() - 1].period.to_string();
             self.c.text(x + 1.0, y + h - 1.2, &first, 6.0, false, MUTED);
-            self.c.text_at(x + w - 1.0, y + h - 1.2, &last, 6.0, false, MUTED, Align::Right);
-            let top = Decimal::from_f64_retain(hi).map(|d| num(d, ind)).unwrap_or_default();
-            let bottom = Decimal::from_f64_retain(lo).map(|d| num(d, ind)).unwrap_or_default();
+            self.c.text_at(
+                x + w - 1.0,
+                y + h - 1.2,
+                &last,
+                6.0,
+                false,
+                MUTED,
+                Align::Right,
+            );
+            let top = Decimal::from_f64_retain(hi)
+                .map(|d| num(d, ind))
+                .unwrap_or_default();
+            let bottom = Decimal::from_f64_retain(lo)
+                .map(|d| num(d, ind))
+                .unwrap_or_default();
             self.c.text(x + 1.0, y + 2.6, &top, 5.5, false, MUTED);
-            self.c.text(x + 1.0, y + h - 4.2, &bottom, 5.5, false, MUTED);
-            self.c.text_at(x + w - 1.0, y + 2.6, "- - target", 5.5, false, MUTED, Align::Right);
+            self.c
+                .text(x + 1.0, y + h - 4.2, &bottom, 5.5, false, MUTED);
+            self.c.text_at(
+                x + w - 1.0,
+                y + 2.6,
+                "- - target",
+                5.5,
+                false,
+                MUTED,
+                Align::Right,
+            );
         }
     }
 
@@ -353,10 +411,16 @@ impl Book<'_> {
         self.c.y += 8.0;
         self.c.text(MARGIN, self.c.y, title, 18.0, true, ACCENT);
         self.c.y += 3.0;
-        self.c.polyline(&[(MARGIN, self.c.y), (MARGIN + 25.0, self.c.y)], ACCENT, 0.9, false);
+        self.c.polyline(
+            &[(MARGIN, self.c.y), (MARGIN + 25.0, self.c.y)],
+            ACCENT,
+            0.9,
+            false,
+        );
         self.c.y += 2.0;
         if !intro.is_empty() {
-            self.c.paragraph(MARGIN, BODY_W, intro, 9.0, false, MUTED, 4.6);
+            self.c
+                .paragraph(MARGIN, BODY_W, intro, 9.0, false, MUTED, 4.6);
         }
         self.c.y += 3.0;
     }
@@ -364,7 +428,8 @@ impl Book<'_> {
     fn subheading(&mut self, title: &str, level: u8) {
         self.c.ensure(22.0);
         self.c.y += 4.0;
-        self.c.paragraph(MARGIN, BODY_W, title, 11.0, true, INK, 5.2);
+        self.c
+            .paragraph(MARGIN, BODY_W, title, 11.0, true, INK, 5.2);
         self.c.mark(title, level, false);
         self.c.y += 1.5;
     }
@@ -378,12 +443,15 @@ impl Book<'_> {
         self.c.rect(0.0, 0.0, PAGE_W, 8.0, ACCENT);
         let x = MARGIN + 4.0;
         self.c.y = 70.0;
-        self.c.text(x, self.c.y, "PERFORMANCE BRIEFING BOOK", 10.0, true, ACCENT);
+        self.c
+            .text(x, self.c.y, "PERFORMANCE BRIEFING BOOK", 10.0, true, ACCENT);
         self.c.y += 6.0;
-        self.c.paragraph(x, BODY_W - 8.0, &self.fw.name, 24.0, true, INK, 10.5);
+        self.c
+            .paragraph(x, BODY_W - 8.0, &self.fw.name, 24.0, true, INK, 10.5);
         if let Some(p) = &self.fw.partnership {
             self.c.y += 2.0;
-            self.c.paragraph(x, BODY_W - 8.0, p, 14.0, false, MUTED, 6.5);
+            self.c
+                .paragraph(x, BODY_W - 8.0, p, 14.0, false, MUTED, 6.5);
         }
         self.c.y += 14.0;
         let area = &self.fw.areas[b.area];
@@ -404,7 +472,14 @@ impl Book<'_> {
         for rag in Rag::ALL {
             let n = b.counts.get(rag);
             self.rag_badge(bx, y, rag, 10.0, false);
-            self.c.text(bx + 6.0, y + 1.3, &format!("{} {}", n, rag_word(rag)), 10.0, false, INK);
+            self.c.text(
+                bx + 6.0,
+                y + 1.3,
+                &format!("{} {}", n, rag_word(rag)),
+                10.0,
+                false,
+                INK,
+            );
             bx += 32.0;
         }
         self.c.text(
@@ -444,11 +519,16 @@ impl Book<'_> {
                         c.y += 1.5;
                     }
                     let num = (m.page + 1).to_string();
-                    let title = c.fonts.fit(&m.title, BODY_W - 30.0 - (x - MARGIN), size, bold);
+                    let title = c
+                        .fonts
+                        .fit(&m.title, BODY_W - 30.0 - (x - MARGIN), size, bold);
                     c.text(x, c.y, &title, size, bold, INK);
                     let tw = c.fonts.width(&title, size, bold);
                     c.polyline(
-                        &[(x + tw + 2.0, c.y - 0.3), (PAGE_W - MARGIN - 10.0, c.y - 0.3)],
+                        &[
+                            (x + tw + 2.0, c.y - 0.3),
+                            (PAGE_W - MARGIN - 10.0, c.y - 0.3),
+                        ],
                         RULE,
                         0.3,
                         true,
@@ -488,18 +568,32 @@ impl Book<'_> {
             let x = MARGIN + k as f32 * (tile_w + 3.0);
             self.c.rect(x, y, tile_w, 20.0, SHADE);
             self.c.rect(x, y, 1.2, 20.0, rag_colour(rag));
-            self.c.text(x + 4.0, y + 10.0, &b.counts.get(rag).to_string(), 18.0, true, INK);
+            self.c.text(
+                x + 4.0,
+                y + 10.0,
+                &b.counts.get(rag).to_string(),
+                18.0,
+                true,
+                INK,
+            );
             self.rag_badge(x + 4.0, y + 15.5, rag, 8.0, true);
         }
         self.c.y = y + 28.0;
 
         // Stacked bars by theme.
-        self.c.text(MARGIN, self.c.y, "RAG status by theme", 11.0, true, INK);
+        self.c
+            .text(MARGIN, self.c.y, "RAG status by theme", 11.0, true, INK);
         self.c.y += 6.0;
         let label_w = 52.0;
         let bar_x = MARGIN + label_w + 2.0;
         let bar_w = BODY_W - label_w - 14.0;
-        let max_total = b.sections.iter().map(|s| s.counts.total()).max().unwrap_or(0).max(1);
+        let max_total = b
+            .sections
+            .iter()
+            .map(|s| s.counts.total())
+            .max()
+            .unwrap_or(0)
+            .max(1);
         for s in &b.sections {
             let theme = &self.fw.themes[s.theme];
             let lines = self.c.fonts.wrap(&theme.name, label_w, 8.5, false);
@@ -507,7 +601,8 @@ impl Book<'_> {
             self.c.ensure(row_h);
             let y = self.c.y;
             for (k, l) in lines.iter().enumerate() {
-                self.c.text(MARGIN, y + 3.8 + k as f32 * 3.8, l, 8.5, false, INK);
+                self.c
+                    .text(MARGIN, y + 3.8 + k as f32 * 3.8, l, 8.5, false, INK);
             }
             let mut x = bar_x;
             for rag in Rag::ALL {
@@ -520,13 +615,21 @@ impl Book<'_> {
                 let label = format!("{} {}", rag_letter(rag), n);
                 if self.c.fonts.width(&label, 7.0, true) + 1.5 < w {
                     let col = if rag == Rag::NA { INK } else { WHITE };
-                    self.c.text_at(x + w / 2.0, y + 4.1, &label, 7.0, true, col, Align::Centre);
+                    self.c
+                        .text_at(x + w / 2.0, y + 4.1, &label, 7.0, true, col, Align::Centre);
                 }
                 x += w;
                 // A white hairline between segments keeps them apart in grey.
                 self.c.rect(x - 0.15, y, 0.3, 6.0, WHITE);
             }
-            self.c.text(x + 1.5, y + 4.1, &s.counts.total().to_string(), 8.0, true, MUTED);
+            self.c.text(
+                x + 1.5,
+                y + 4.1,
+                &s.counts.total().to_string(),
+                8.0,
+                true,
+                MUTED,
+            );
             self.c.y = y + row_h;
         }
         // Legend.
@@ -540,7 +643,8 @@ impl Book<'_> {
 
         // Escalation stages.
         self.c.ensure(40.0);
-        self.c.text(MARGIN, self.c.y, "Escalation stage", 11.0, true, INK);
+        self.c
+            .text(MARGIN, self.c.y, "Escalation stage", 11.0, true, INK);
         self.c.y += 4.0;
         let w = (BODY_W - 3.0 * 3.0) / 4.0;
         let y = self.c.y;
@@ -554,18 +658,28 @@ impl Book<'_> {
             self.c.rect(x, y, w, max_h, SHADE);
             let shade = [0.75, 0.55, 0.35, 0.15][st as usize];
             self.c.rect(x, y, w, 1.0, Rgb3(shade, shade, shade));
-            self.c.text(x + 3.0, y + 9.0, &b.stages[st as usize].to_string(), 16.0, true, INK);
-            self.c.text(x + 14.0, y + 8.5, &format!("Stage {st}"), 7.5, true, MUTED);
+            self.c.text(
+                x + 3.0,
+                y + 9.0,
+                &b.stages[st as usize].to_string(),
+                16.0,
+                true,
+                INK,
+            );
+            self.c
+                .text(x + 14.0, y + 8.5, &format!("Stage {st}"), 7.5, true, MUTED);
             self.c.text(x + 3.0, y + 13.5, name, 8.0, true, INK);
             for (k, l) in lines.iter().enumerate() {
-                self.c.text(x + 3.0, y + 17.0 + k as f32 * 3.2, l, 7.0, false, MUTED);
+                self.c
+                    .text(x + 3.0, y + 17.0 + k as f32 * 3.2, l, 7.0, false, MUTED);
             }
         }
         self.c.y = y + max_h + 8.0;
 
         // Returns and the lists to read.
         self.c.ensure(30.0);
-        self.c.text(MARGIN, self.c.y, "Returns and attention", 11.0, true, INK);
+        self.c
+            .text(MARGIN, self.c.y, "Returns and attention", 11.0, true, INK);
         self.c.y += 2.0;
         let challenges = b
             .sections
@@ -586,9 +700,18 @@ impl Book<'_> {
         for (k, (label, n)) in facts.iter().enumerate() {
             let x = MARGIN + k as f32 * (w + 2.0);
             self.c.rect(x, y, w, 15.0, SHADE);
-            self.c.text(x + 2.5, y + 7.5, &n.to_string(), 14.0, true, INK);
-            for (j, l) in self.c.fonts.wrap(label, w - 4.0, 6.5, false).iter().enumerate().take(2) {
-                self.c.text(x + 2.5, y + 11.0 + j as f32 * 2.8, l, 6.5, false, MUTED);
+            self.c
+                .text(x + 2.5, y + 7.5, &n.to_string(), 14.0, true, INK);
+            for (j, l) in self
+                .c
+                .fonts
+                .wrap(label, w - 4.0, 6.5, false)
+                .iter()
+                .enumerate()
+                .take(2)
+            {
+                self.c
+                    .text(x + 2.5, y + 11.0 + j as f32 * 2.8, l, 6.5, false, MUTED);
             }
         }
         self.c.y = y + 22.0;
@@ -602,7 +725,8 @@ impl Book<'_> {
             return;
         }
         self.c.y += 4.0;
-        self.c.text(MARGIN, self.c.y, "Hot spots at a glance", 11.0, true, INK);
+        self.c
+            .text(MARGIN, self.c.y, "Hot spots at a glance", 11.0, true, INK);
         self.c.y += 3.0;
         let room = ((BODY_BOTTOM - self.c.y - 12.0) / 5.2).max(0.0) as usize;
         let shown = b.exceptions.len().min(room);
@@ -611,14 +735,23 @@ impl Book<'_> {
             let ind = &self.fw.indicators[row.indicator];
             let y = self.c.y;
             self.rag_badge(MARGIN + 1.0, y + 2.4, row.rag, 7.5, false);
-            self.c.text(MARGIN + 6.0, y + 3.5, &ind.code, 7.5, true, INK);
+            self.c
+                .text(MARGIN + 6.0, y + 3.5, &ind.code, 7.5, true, INK);
             let name = self.c.fonts.fit(&ind.name, 100.0, 7.5, false);
             self.c.text(MARGIN + 24.0, y + 3.5, &name, 7.5, false, INK);
             let mut tag = format!("Stage {} {}", row.stage, stage_action(row.stage).0);
             if row.challenge == Some(true) {
                 tag.push_str(" · challenge");
             }
-            self.c.text_at(PAGE_W - MARGIN, y + 3.5, &tag, 7.5, true, MUTED, Align::Right);
+            self.c.text_at(
+                PAGE_W - MARGIN,
+                y + 3.5,
+                &tag,
+                7.5,
+                true,
+                MUTED,
+                Align::Right,
+            );
             self.c.y = y + 5.2;
             self.c.hrule(self.c.y, SHADE, 0.2);
         }
@@ -657,30 +790,56 @@ impl Book<'_> {
         let com_lines = if commentary.is_empty() {
             0
         } else {
-            self.c.fonts.wrap(&commentary, BODY_W - 6.0, 8.5, false).len()
+            self.c
+                .fonts
+                .wrap(&commentary, BODY_W - 6.0, 8.5, false)
+                .len()
         };
         let head_h = 4.0 + title_lines.len() as f32 * 4.6 + 2.0;
         let body_h = 40.0;
         // Keep the title, facts, chart and the first lines of commentary together.
-        self.c.ensure(head_h + body_h + 12.0 + (com_lines.min(3) as f32) * 4.0);
+        self.c
+            .ensure(head_h + body_h + 12.0 + (com_lines.min(3) as f32) * 4.0);
         let y0 = self.c.y;
         self.c.rect(MARGIN, y0, BODY_W, head_h, SHADE);
-        let stage_col = Rgb3::hex([0x9E9E9E, 0xE08E0B, 0xD35400, 0xC0392B][row.stage.min(3) as usize]);
+        let stage_col =
+            Rgb3::hex([0x9E9E9E, 0xE08E0B, 0xD35400, 0xC0392B][row.stage.min(3) as usize]);
         self.c.rect(MARGIN, y0, 1.5, head_h, stage_col);
         for (k, l) in title_lines.iter().enumerate() {
-            self.c.text(MARGIN + 4.0, y0 + 5.5 + k as f32 * 4.6, l, 10.0, true, INK);
+            self.c
+                .text(MARGIN + 4.0, y0 + 5.5 + k as f32 * 4.6, l, 10.0, true, INK);
         }
         let (sname, action) = stage_action(row.stage);
         let stage_label = format!("Stage {} · {}", row.stage, sname);
-        self.c.text_at(PAGE_W - MARGIN - 3.0, y0 + 5.5, &stage_label, 8.5, true, stage_col, Align::Right);
+        self.c.text_at(
+            PAGE_W - MARGIN - 3.0,
+            y0 + 5.5,
+            &stage_label,
+            8.5,
+            true,
+            stage_col,
+            Align::Right,
+        );
         if row.challenge == Some(true) {
-            self.c.text_at(PAGE_W - MARGIN - 3.0, y0 + 9.5, "Challenge", 8.0, true, rag_colour(Rag::Red), Align::Right);
+            self.c.text_at(
+                PAGE_W - MARGIN - 3.0,
+                y0 + 9.5,
+                "Challenge",
+                8.0,
+                true,
+                rag_colour(Rag::Red),
+                Align::Right,
+            );
         }
         let y = y0 + head_h + 3.0;
         // Facts on the left, chart on the right.
         let area = &self.fw.areas[row.area].name;
         let lead = lead_text(self.fw, ind);
-        let fc = row.forecast.as_ref().map(|f| forecast_text(f, ind)).unwrap_or_else(|| "none".to_string());
+        let fc = row
+            .forecast
+            .as_ref()
+            .map(|f| forecast_text(f, ind))
+            .unwrap_or_else(|| "none".to_string());
         let facts: Vec<(&str, String)> = vec![
             ("Area · period", format!("{} · {}", area, row.period)),
             ("Actual", opt_num(row.value, ind)),
@@ -689,7 +848,9 @@ impl Book<'_> {
             ("Lead", lead),
             (
                 "Lead predicts",
-                row.prediction.map(|p| p.as_str().to_string()).unwrap_or_else(|| "–".to_string()),
+                row.prediction
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| "–".to_string()),
             ),
         ];
         let fx = MARGIN + 2.0;
@@ -698,7 +859,8 @@ impl Book<'_> {
             self.c.text(fx, fy, k, 7.5, false, MUTED);
             let lines = self.c.fonts.wrap(v, 62.0, 8.5, true);
             for (j, l) in lines.iter().enumerate().take(2) {
-                self.c.text(fx + 25.0, fy + j as f32 * 3.8, l, 8.5, true, INK);
+                self.c
+                    .text(fx + 25.0, fy + j as f32 * 3.8, l, 8.5, true, INK);
             }
             fy += 3.8 * lines.len().min(2) as f32 + 1.4;
         }
@@ -710,10 +872,24 @@ impl Book<'_> {
         self.trend(chart_x, y, BODY_W - 95.0, 34.0, row, true);
         self.c.y = fy.max(y + 36.0) + 1.0;
         // Required action.
-        self.c.text(MARGIN + 2.0, self.c.y + 3.0, "Required action", 7.5, true, stage_col);
+        self.c.text(
+            MARGIN + 2.0,
+            self.c.y + 3.0,
+            "Required action",
+            7.5,
+            true,
+            stage_col,
+        );
         let lines = self.c.fonts.wrap(action, BODY_W - 30.0, 8.5, true);
         for (j, l) in lines.iter().enumerate() {
-            self.c.text(MARGIN + 27.0, self.c.y + 3.0 + j as f32 * 3.8, l, 8.5, true, INK);
+            self.c.text(
+                MARGIN + 27.0,
+                self.c.y + 3.0 + j as f32 * 3.8,
+                l,
+                8.5,
+                true,
+                INK,
+            );
         }
         self.c.y += 3.8 * lines.len() as f32 + 1.5;
         if row.challenge == Some(true) {
@@ -722,11 +898,27 @@ impl Book<'_> {
                 row.prediction.map(|p| p.as_str()).unwrap_or(""),
                 row.forecast.as_ref().map(forecast_verdict).unwrap_or("not made")
             );
-            self.c.paragraph(MARGIN + 2.0, BODY_W - 4.0, &note, 8.0, false, rag_colour(Rag::Red), 3.8);
+            self.c.paragraph(
+                MARGIN + 2.0,
+                BODY_W - 4.0,
+                &note,
+                8.0,
+                false,
+                rag_colour(Rag::Red),
+                3.8,
+            );
         }
         if !commentary.is_empty() {
             self.c.cont = Some(format!("{title} (continued)"));
-            self.c.paragraph(MARGIN + 2.0, BODY_W - 6.0, &commentary, 8.5, false, INK, 4.0);
+            self.c.paragraph(
+                MARGIN + 2.0,
+                BODY_W - 6.0,
+                &commentary,
+                8.5,
+                false,
+                INK,
+                4.0,
+            );
             self.c.cont = None;
         }
         self.c.y += 3.0;
@@ -763,7 +955,8 @@ impl Book<'_> {
                 opt_num(row.target, ind),
                 lead_text(self.fw, ind)
             );
-            self.c.paragraph(MARGIN, BODY_W, &facts, 8.0, false, MUTED, 3.8);
+            self.c
+                .paragraph(MARGIN, BODY_W, &facts, 8.0, false, MUTED, 3.8);
             if let Some(com) = &row.commentary {
                 self.c.paragraph(MARGIN, BODY_W, com, 8.5, false, INK, 4.0);
             }
@@ -786,7 +979,12 @@ impl Book<'_> {
             .map(|&r| format!("{} {}", sec.counts.get(r), rag_word(r)))
             .collect::<Vec<_>>()
             .join(" · ");
-        let intro = format!("Theme {} · {} indicators: {}", theme.code, sec.counts.total(), counts);
+        let intro = format!(
+            "Theme {} · {} indicators: {}",
+            theme.code,
+            sec.counts.total(),
+            counts
+        );
         self.section(&theme.name, &intro);
         for p in &sec.priorities {
             let pr = &theme.priorities[p.priority];
@@ -817,13 +1015,22 @@ impl Book<'_> {
         let lead = lead_text(self.fw, ind);
         let mut meta = format!("Lead: {lead}");
         if row.stage > 0 {
-            meta.push_str(&format!(" · Stage {} {}", row.stage, stage_action(row.stage).0));
+            meta.push_str(&format!(
+                " · Stage {} {}",
+                row.stage,
+                stage_action(row.stage).0
+            ));
         }
         if row.challenge == Some(true) {
             meta.push_str(" · Challenge: the lead's prediction contradicts the forecast");
         }
         if let Some(p) = &row.plan_forecast {
-            meta.push_str(&format!(" · Plan {}: {} ({})", p.period, num(p.value, ind), forecast_verdict(p)));
+            meta.push_str(&format!(
+                " · Plan {}: {} ({})",
+                p.period,
+                num(p.value, ind),
+                forecast_verdict(p)
+            ));
         }
         self.c.ensure(main_h + lh * 2.0);
         let y = self.c.y;
@@ -831,33 +1038,85 @@ impl Book<'_> {
         let base = y + 3.2;
         self.c.text(xs(0) + 1.0, base, &ind.code, size, true, INK);
         for (k, l) in name_lines.iter().enumerate() {
-            self.c.text(xs(0) + 1.0, base + lh * (k as f32 + 1.0), l, size, false, INK);
+            self.c.text(
+                xs(0) + 1.0,
+                base + lh * (k as f32 + 1.0),
+                l,
+                size,
+                false,
+                INK,
+            );
         }
-        self.c.text(xs(1) + 1.0, base, &row.period.to_string(), size, false, INK);
+        self.c
+            .text(xs(1) + 1.0, base, &row.period.to_string(), size, false, INK);
         let right = |k: usize| MARGIN + COLS[k].0 + COLS[k].1 - 1.0;
-        self.c.text_at(right(2), base, &opt_num(row.value, ind), size, true, INK, Align::Right);
-        self.c.text_at(right(3), base, &opt_num(row.target, ind), size, false, INK, Align::Right);
+        self.c.text_at(
+            right(2),
+            base,
+            &opt_num(row.value, ind),
+            size,
+            true,
+            INK,
+            Align::Right,
+        );
+        self.c.text_at(
+            right(3),
+            base,
+            &opt_num(row.target, ind),
+            size,
+            false,
+            INK,
+            Align::Right,
+        );
         self.rag_badge(xs(4) + 1.0, base - 1.0, row.rag, size, true);
         self.arrow(xs(5) + 1.0, base - 1.0, row.direction, size, true);
         self.trend(xs(6) + 1.0, y + 1.2, COLS[6].1 - 2.0, 8.0, row, false);
         match &row.forecast {
             Some(f) => {
-                self.c.text_at(right(7), base, &num(f.value, ind), size, false, INK, Align::Right);
+                self.c.text_at(
+                    right(7),
+                    base,
+                    &num(f.value, ind),
+                    size,
+                    false,
+                    INK,
+                    Align::Right,
+                );
                 let col = match f.on_track {
                     Some(true) => rag_colour(Rag::Green),
                     Some(false) => rag_colour(Rag::Red),
                     None => MUTED,
                 };
-                self.c.text_at(right(7), base + lh, forecast_verdict(f), 6.5, true, col, Align::Right);
-                self.c.text_at(right(7), base + 2.0 * lh, &f.period.to_string(), 6.0, false, MUTED, Align::Right);
+                self.c.text_at(
+                    right(7),
+                    base + lh,
+                    forecast_verdict(f),
+                    6.5,
+                    true,
+                    col,
+                    Align::Right,
+                );
+                self.c.text_at(
+                    right(7),
+                    base + 2.0 * lh,
+                    &f.period.to_string(),
+                    6.0,
+                    false,
+                    MUTED,
+                    Align::Right,
+                );
             }
-            None => self.c.text_at(right(7), base, "–", size, false, MUTED, Align::Right),
+            None => self
+                .c
+                .text_at(right(7), base, "–", size, false, MUTED, Align::Right),
         }
         self.c.y = y + main_h;
         self.c.cont = Some(format!("{} {} (continued)", ind.code, ind.name));
-        self.c.paragraph(xs(0) + 1.0, BODY_W - 2.0, &meta, 7.0, false, MUTED, 3.2);
+        self.c
+            .paragraph(xs(0) + 1.0, BODY_W - 2.0, &meta, 7.0, false, MUTED, 3.2);
         if let Some(com) = &row.commentary {
-            self.c.paragraph(xs(0) + 1.0, BODY_W - 2.0, com, 7.5, false, INK, 3.5);
+            self.c
+                .paragraph(xs(0) + 1.0, BODY_W - 2.0, com, 7.5, false, INK, 3.5);
         }
         self.c.cont = None;
         self.c.y += 1.2;
@@ -878,14 +1137,31 @@ impl Book<'_> {
         );
         let label_w = 62.0;
         let max_cols = ((BODY_W - label_w) / 11.0).floor().max(1.0) as usize;
-        for chunk in m.areas.chunks(max_cols).enumerate().map(|(k, c)| (k * max_cols, c)) {
+        let mut used_codes: Vec<usize> = Vec::new();
+        for chunk in m
+            .areas
+            .chunks(max_cols)
+            .enumerate()
+            .map(|(k, c)| (k * max_cols, c))
+        {
             let (start, areas) = chunk;
             let col_w = ((BODY_W - label_w) / areas.len() as f32).min(28.0);
             let mut columns = vec![(MARGIN, label_w, "Indicator".to_string(), Align::Left)];
             for (k, &a) in areas.iter().enumerate() {
-                let name = &self.fw.areas[a].name;
-                let label = self.c.fonts.fit(name, col_w - 1.5, 7.0, true);
-                columns.push((MARGIN + label_w + k as f32 * col_w, col_w, label, Align::Centre));
+                let area = &self.fw.areas[a];
+                // The name when it fits, else the code (explained under the table).
+                let label = if self.c.fonts.width(&area.name, 7.0, true) <= col_w - 1.5 {
+                    area.name.clone()
+                } else {
+                    used_codes.push(a);
+                    self.c.fonts.fit(&area.code, col_w - 1.5, 7.0, true)
+                };
+                columns.push((
+                    MARGIN + label_w + k as f32 * col_w,
+                    col_w,
+                    label,
+                    Align::Centre,
+                ));
             }
             self.c.open_table(
                 TableHead {
@@ -898,7 +1174,12 @@ impl Book<'_> {
                 let ind = &self.fw.indicators[*ind_i];
                 self.c.ensure(5.6);
                 let y = self.c.y;
-                let label = self.c.fonts.fit(&format!("{}  {}", ind.code, ind.name), label_w - 2.0, 7.0, false);
+                let label = self.c.fonts.fit(
+                    &format!("{}  {}", ind.code, ind.name),
+                    label_w - 2.0,
+                    7.0,
+                    false,
+                );
                 self.c.text(MARGIN + 1.0, y + 3.6, &label, 7.0, false, INK);
                 let cells = cells.get(start..start + areas.len()).unwrap_or(&[]);
                 for (k, cell) in cells.iter().enumerate() {
@@ -910,12 +1191,34 @@ impl Book<'_> {
                                 self.rag_badge(cx + 2.0, y + 2.5, row.rag, 7.0, false);
                                 let v = opt_num(row.value, ind);
                                 let v = self.c.fonts.fit(&v, col_w - 7.0, 6.5, false);
-                                self.c.text_at(cx + col_w - 1.5, y + 3.5, &v, 6.5, false, INK, Align::Right);
+                                self.c.text_at(
+                                    cx + col_w - 1.5,
+                                    y + 3.5,
+                                    &v,
+                                    6.5,
+                                    false,
+                                    INK,
+                                    Align::Right,
+                                );
                             } else {
-                                self.rag_badge(cx + col_w / 2.0 - 1.7, y + 2.5, row.rag, 7.0, false);
+                                self.rag_badge(
+                                    cx + col_w / 2.0 - 1.7,
+                                    y + 2.5,
+                                    row.rag,
+                                    7.0,
+                                    false,
+                                );
                             }
                         }
-                        None => self.c.text_at(cx + col_w / 2.0, y + 3.6, "·", 7.0, false, MUTED, Align::Centre),
+                        None => self.c.text_at(
+                            cx + col_w / 2.0,
+                            y + 3.6,
+                            "·",
+                            7.0,
+                            false,
+                            MUTED,
+                            Align::Centre,
+                        ),
                     }
                 }
                 self.c.y = y + 5.2;
@@ -925,6 +1228,22 @@ impl Book<'_> {
             self.c.y += 6.0;
         }
         self.c.ensure(8.0);
+        if !used_codes.is_empty() {
+            let key = used_codes
+                .iter()
+                .map(|&a| format!("{} {}", self.fw.areas[a].code, self.fw.areas[a].name))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            self.c.paragraph(
+                MARGIN,
+                BODY_W,
+                &format!("Areas: {key}."),
+                7.0,
+                false,
+                MUTED,
+                3.4,
+            );
+        }
         self.c.paragraph(
             MARGIN,
             BODY_W,
@@ -964,7 +1283,10 @@ impl Book<'_> {
         self.c.open_table(
             TableHead {
                 caption: "Data quality (continued)".to_string(),
-                columns: cols.iter().map(|&(x, w, l, a)| (x, w, l.to_string(), a)).collect(),
+                columns: cols
+                    .iter()
+                    .map(|&(x, w, l, a)| (x, w, l.to_string(), a))
+                    .collect(),
             },
             6.0,
         );
@@ -973,10 +1295,21 @@ impl Book<'_> {
             let y = self.c.y + 3.8;
             let name = self.c.fonts.fit(&p.provider, 97.0, 8.0, false);
             self.c.text(MARGIN + 1.0, y, &name, 8.0, false, INK);
-            for (k, n) in [p.missing.len(), p.late.len(), p.invalid.len()].into_iter().enumerate() {
+            for (k, n) in [p.missing.len(), p.late.len(), p.invalid.len()]
+                .into_iter()
+                .enumerate()
+            {
                 let (x, w, _, _) = cols[k + 1];
                 let col = if n > 0 { INK } else { MUTED };
-                self.c.text_at(x + w - 1.0, y, &n.to_string(), 8.0, n > 0, col, Align::Right);
+                self.c.text_at(
+                    x + w - 1.0,
+                    y,
+                    &n.to_string(),
+                    8.0,
+                    n > 0,
+                    col,
+                    Align::Right,
+                );
             }
             self.c.y += 5.5;
             self.c.hrule(self.c.y, SHADE, 0.2);
@@ -985,16 +1318,35 @@ impl Book<'_> {
         self.c.y += 4.0;
         for p in &q.providers {
             self.subheading(&p.provider, 1);
-            for (label, items) in [("Missing", &p.missing), ("Late", &p.late), ("Invalid", &p.invalid)] {
+            for (label, items) in [
+                ("Missing", &p.missing),
+                ("Late", &p.late),
+                ("Invalid", &p.invalid),
+            ] {
                 if items.is_empty() {
                     continue;
                 }
                 self.c.ensure(9.0);
                 self.c.y += 4.0;
-                self.c.text(MARGIN, self.c.y, &format!("{label} ({})", items.len()), 8.5, true, INK);
+                self.c.text(
+                    MARGIN,
+                    self.c.y,
+                    &format!("{label} ({})", items.len()),
+                    8.5,
+                    true,
+                    INK,
+                );
                 self.c.y += 0.5;
                 for it in items {
-                    self.c.paragraph(MARGIN + 4.0, BODY_W - 4.0, &format!("• {it}"), 8.0, false, INK, 3.8);
+                    self.c.paragraph(
+                        MARGIN + 4.0,
+                        BODY_W - 4.0,
+                        &format!("• {it}"),
+                        8.0,
+                        false,
+                        INK,
+                        3.8,
+                    );
                 }
             }
             self.c.y += 2.0;
@@ -1015,26 +1367,50 @@ impl Book<'_> {
         for s in used {
             let scheme = &fw.schemes[s];
             let n = fw.indicators.iter().filter(|i| i.rag == s).count();
-            let default = if s == fw.default_rag { ", the default" } else { "" };
+            let default = if s == fw.default_rag {
+                ", the default"
+            } else {
+                ""
+            };
             self.c.ensure(20.0);
             self.c.y += 6.0;
-            self.c.text(MARGIN, self.c.y, &format!("{} ({n} indicators{default})", scheme.name), 9.0, true, INK);
+            self.c.text(
+                MARGIN,
+                self.c.y,
+                &format!("{} ({n} indicators{default})", scheme.name),
+                9.0,
+                true,
+                INK,
+            );
             self.c.y += 1.0;
             let rules: Vec<(Rag, String)> = match scheme.kind {
                 RagKind::Achievement { green, amber } => vec![
                     (Rag::Red, format!("achievement < {}%", amber.normalize())),
-                    (Rag::Amber, format!("{}% ≤ achievement < {}%", amber.normalize(), green.normalize())),
+                    (
+                        Rag::Amber,
+                        format!(
+                            "{}% ≤ achievement < {}%",
+                            amber.normalize(),
+                            green.normalize()
+                        ),
+                    ),
                     (Rag::Green, format!("achievement ≥ {}%", green.normalize())),
                 ],
                 RagKind::Deviation { red, blue } => vec![
                     (Rag::Red, format!("deviation ≤ {}%", red.normalize())),
                     (Rag::Amber, format!("{}% < deviation < 0%", red.normalize())),
-                    (Rag::Green, format!("0% ≤ deviation < {}%", blue.normalize())),
+                    (
+                        Rag::Green,
+                        format!("0% ≤ deviation < {}%", blue.normalize()),
+                    ),
                     (Rag::Blue, format!("deviation ≥ {}%", blue.normalize())),
                 ],
                 RagKind::OnTarget => vec![
                     (Rag::Red, "deviation < 0% (below target)".to_string()),
-                    (Rag::Green, "deviation ≥ 0% (on or above target)".to_string()),
+                    (
+                        Rag::Green,
+                        "deviation ≥ 0% (on or above target)".to_string(),
+                    ),
                 ],
             };
             for (rag, text) in rules {
@@ -1072,10 +1448,25 @@ impl Book<'_> {
             };
             self.c.ensure(10.0);
             self.c.y += 4.2;
-            self.c.text(MARGIN, self.c.y - 1.05, &format!("Stage {st} · {name}"), 8.5, true, INK);
+            self.c.text(
+                MARGIN,
+                self.c.y - 1.05,
+                &format!("Stage {st} · {name}"),
+                8.5,
+                true,
+                INK,
+            );
             let y = self.c.y;
             self.c.y -= 4.2;
-            self.c.paragraph(MARGIN + 40.0, BODY_W - 40.0, &format!("{when} {action}"), 8.5, false, INK, 4.2);
+            self.c.paragraph(
+                MARGIN + 40.0,
+                BODY_W - 40.0,
+                &format!("{when} {action}"),
+                8.5,
+                false,
+                INK,
+                4.2,
+            );
             self.c.y = self.c.y.max(y);
         }
         self.subheading("Direction of travel and forecasts", 1);
@@ -1086,17 +1477,29 @@ impl Book<'_> {
              \"On track\" means the forecast meets the target of the year's last period. A challenge is raised when the lead's own prediction disagrees.",
             f.window, f.min_backtests, f.margin.normalize()
         );
-        self.c.paragraph(MARGIN, BODY_W, &text, 8.5, false, INK, 4.2);
+        self.c
+            .paragraph(MARGIN, BODY_W, &text, 8.5, false, INK, 4.2);
         self.subheading("Reading the marks", 1);
         self.c.ensure(12.0);
         self.c.y += 4.5;
         let y = self.c.y;
         let mut x = MARGIN;
-        for d in [Direction::Improving, Direction::Worsening, Direction::NoChange] {
+        for d in [
+            Direction::Improving,
+            Direction::Worsening,
+            Direction::NoChange,
+        ] {
             self.arrow(x, y - 1.1, d, 8.5, true);
             x += 30.0;
         }
-        self.c.text(x, y, "Sparkline: actuals solid, target dashed, last point in its RAG colour.", 8.0, false, MUTED);
+        self.c.text(
+            x,
+            y,
+            "Sparkline: actuals solid, target dashed, last point in its RAG colour.",
+            8.0,
+            false,
+            MUTED,
+        );
         self.c.y += 4.0;
     }
 }
@@ -1124,7 +1527,12 @@ fn lead_text(fw: &Framework, ind: &Indicator) -> String {
 }
 
 fn forecast_text(f: &Forecast, ind: &Indicator) -> String {
-    let mut s = format!("{} at {}, {}", num(f.value, ind), f.period, forecast_verdict(f));
+    let mut s = format!(
+        "{} at {}, {}",
+        num(f.value, ind),
+        f.period,
+        forecast_verdict(f)
+    );
     if let Some(c) = f.confidence {
         let pct = (c * Decimal::ONE_HUNDRED).round();
         s.push_str(&format!(" ({pct}% confidence)"));

@@ -561,10 +561,10 @@ impl Canvas {
             FontId(REGULAR_ID.to_string()),
             PdfFont::new(fonts.regular.clone()),
         );
-        doc.resources
-            .fonts
-            .map
-            .insert(FontId(BOLD_ID.to_string()), PdfFont::new(fonts.bold.clone()));
+        doc.resources.fonts.map.insert(
+            FontId(BOLD_ID.to_string()),
+            PdfFont::new(fonts.bold.clone()),
+        );
         // Bookmarks come out ordered by page then title; the book starts every top-level
         // section on its own page, so page order is reading order.
         let mut seen = BTreeMap::new();
@@ -624,7 +624,11 @@ fn set_document_id(bytes: &mut [u8]) {
         let Some(open) = bytes[i..].iter().position(|&b| b == b'(').map(|p| p + i) else {
             return;
         };
-        let Some(close) = bytes[open..].iter().position(|&b| b == b')').map(|p| p + open) else {
+        let Some(close) = bytes[open..]
+            .iter()
+            .position(|&b| b == b')')
+            .map(|p| p + open)
+        else {
             return;
         };
         if close - open - 1 == 32 {

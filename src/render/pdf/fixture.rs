@@ -53,7 +53,9 @@ pub fn assessment(fw: &Framework, period: Period, as_of: NaiveDate) -> Assessmen
                 .or_else(|| targets.0.get(&p.year()))
                 .copied()
                 .or_else(|| (ind.polarity != Polarity::None).then(|| Decimal::from(50)));
-            let t = target.map(|t| t.try_into().unwrap_or(50.0f64)).unwrap_or(50.0);
+            let t = target
+                .map(|t| t.try_into().unwrap_or(50.0f64))
+                .unwrap_or(50.0);
             let pick = seed % 10;
             let rag = if ind.polarity == Polarity::None || target.is_none() {
                 Rag::NA
@@ -78,7 +80,11 @@ pub fn assessment(fw: &Framework, period: Period, as_of: NaiveDate) -> Assessmen
                 Rag::Blue => 0.14,
                 Rag::NA => 0.0,
             };
-            let sign = if ind.polarity == Polarity::Lower { -1.0 } else { 1.0 };
+            let sign = if ind.polarity == Polarity::Lower {
+                -1.0
+            } else {
+                1.0
+            };
             let value = t * (1.0 + sign * better);
             let missing = seed % 13 == 5;
             let dp = ind.decimals;
@@ -105,7 +111,12 @@ pub fn assessment(fw: &Framework, period: Period, as_of: NaiveDate) -> Assessmen
             let direction = if value.is_none() {
                 Direction::NA
             } else {
-                [Direction::Improving, Direction::Worsening, Direction::NoChange, Direction::Improving][(seed >> 5) as usize % 4]
+                [
+                    Direction::Improving,
+                    Direction::Worsening,
+                    Direction::NoChange,
+                    Direction::Improving,
+                ][(seed >> 5) as usize % 4]
             };
             let on_track = target.map(|_| matches!(rag, Rag::Green | Rag::Blue));
             let forecast = value.map(|v| Forecast {
@@ -193,7 +204,11 @@ pub fn briefing<'a>(fw: &'a Framework, a: &'a Assessment) -> Briefing<'a> {
         .filter(|&r| a.rows[r].stage > 0 || a.rows[r].challenge == Some(true))
         .collect();
     exceptions.sort_by_key(|&r| std::cmp::Reverse(a.rows[r].stage));
-    let commendations = all.iter().copied().filter(|&r| a.rows[r].commended).collect();
+    let commendations = all
+        .iter()
+        .copied()
+        .filter(|&r| a.rows[r].commended)
+        .collect();
     let mut areas = vec![focus];
     areas.extend(fw.areas[focus].children.iter().copied());
     let matrix = AreaMatrix {
@@ -264,18 +279,27 @@ pub fn period_and_date() -> (Period, NaiveDate) {
 
 /// A framework of `themes` × `priorities` × `per_priority` indicators over one area and
 /// `children` child areas, for the benchmark.
-pub fn big_framework(themes: usize, priorities: usize, per_priority: usize, children: usize) -> Framework {
+pub fn big_framework(
+    themes: usize,
+    priorities: usize,
+    per_priority: usize,
+    children: usize,
+) -> Framework {
     let mut y = String::from(
         "name: Benchmark Partnership Plan\npartnership: Benchmark Partnership\nyear_start: april\n\
          areas:\n  - code: ALL\n    name: The whole partnership\n    areas:\n",
     );
     for c in 0..children {
-        y.push_str(&format!("      - {{code: A{c:02}, name: Area number {c}}}\n"));
+        y.push_str(&format!(
+            "      - {{code: A{c:02}, name: Area number {c}}}\n"
+        ));
     }
     y.push_str("organisations:\n  - {code: ORG, name: Benchmark Council}\n  - {code: NHS, name: Benchmark NHS Trust}\nthemes:\n");
     let mut n = 0;
     for t in 0..themes {
-        y.push_str(&format!("  - code: T{t}\n    name: Theme number {t} for better outcomes\n    priorities:\n"));
+        y.push_str(&format!(
+            "  - code: T{t}\n    name: Theme number {t} for better outcomes\n    priorities:\n"
+        ));
         for p in 0..priorities {
             y.push_str(&format!(
                 "      - code: T{t}P{p}\n        name: Priority {p} of theme {t}\n        indicators:\n"

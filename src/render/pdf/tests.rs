@@ -40,7 +40,11 @@ fn tool(cmd: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{cmd} (poppler-utils) must be installed: {e}"));
-    assert!(out.status.success(), "{cmd} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -66,7 +70,10 @@ fn the_book_has_its_structure() {
         .and_then(|n| n.trim().parse().ok())
         .expect("a page count");
     assert!(pages >= 10, "{pages} pages");
-    assert!(info.contains("210 x 297 pts") || info.contains("595.276 x 841.89"), "{info}");
+    assert!(
+        info.contains("210 x 297 pts") || info.contains("595.276 x 841.89"),
+        "{info}"
+    );
 
     let fonts = tool("pdffonts", &[p]);
     assert!(fonts.contains("LiberationSans"), "{fonts}");
@@ -90,14 +97,22 @@ fn the_book_has_its_structure() {
         assert!(flat.contains(title), "missing section {title}");
     }
     assert!(flat.contains(&fw.name), "the framework's name");
-    assert!(flat.contains(&format!("Page {pages} of {pages}")), "the footer");
+    assert!(
+        flat.contains(&format!("Page {pages} of {pages}")),
+        "the footer"
+    );
     for theme in &fw.themes {
         assert!(flat.contains(&theme.name), "theme {}", theme.name);
     }
     for ind in &fw.indicators {
         // Names wrap across lines in the tables; each indicator's name starts on its row.
         let words: Vec<&str> = ind.name.split_whitespace().take(3).collect();
-        assert!(flat.contains(&words.join(" ")), "indicator {} {}", ind.code, ind.name);
+        assert!(
+            flat.contains(&words.join(" ")),
+            "indicator {} {}",
+            ind.code,
+            ind.name
+        );
         assert!(flat.contains(&ind.code), "indicator code {}", ind.code);
     }
     for s in ["£", "–", "≥", "é"] {
@@ -107,11 +122,26 @@ fn the_book_has_its_structure() {
 
     // Outline entries: every section and theme.
     let titles = outline_titles(&bytes);
-    for title in ["Contents", "Summary", "Hot spots", "Commendations", "By area", "Data quality", "Method"] {
-        assert!(titles.iter().any(|t| t == title), "bookmark {title} in {titles:?}");
+    for title in [
+        "Contents",
+        "Summary",
+        "Hot spots",
+        "Commendations",
+        "By area",
+        "Data quality",
+        "Method",
+    ] {
+        assert!(
+            titles.iter().any(|t| t == title),
+            "bookmark {title} in {titles:?}"
+        );
     }
     for theme in &fw.themes {
-        assert!(titles.contains(&theme.name), "bookmark {} in {titles:?}", theme.name);
+        assert!(
+            titles.contains(&theme.name),
+            "bookmark {} in {titles:?}",
+            theme.name
+        );
     }
 }
 
