@@ -101,7 +101,7 @@ pub fn render(b: &Briefing) -> Vec<u8> {
             Align::Right,
         );
     });
-    book.c.finish(&b.framework.name)
+    book.c.finish(&b.framework.name, b.assessment.as_of)
 }
 
 struct Book<'a> {

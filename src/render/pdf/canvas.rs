@@ -552,9 +552,33 @@ impl Canvas {
 
     /// The finished document: pages, bookmarks, embedded fonts under fixed IDs, and a
     /// document ID hashed from the content instead of printpdf's process counter.
-    pub fn finish(self, title: &str) -> Vec<u8> {
+    pub fn finish(self, title: &str, produced: chrono::NaiveDate) -> Vec<u8> {
+        use chrono::Datelike;
         let fonts = self.fonts;
         let mut doc = PdfDocument::new(title);
+        // The document's dates are the report's "today" (`--as-of`), never the clock.
+        let date = printpdf::DateTime {
+            date: printpdf::Date {
+                year: produced.year(),
+                month: produced.month() as u8,
+                day: produced.day() as u8,
+            },
+            time: printpdf::Time {
+                hour: 0,
+                minute: 0,
+                second: 0,
+                millisecond: 0,
+            },
+            offset: printpdf::Offset {
+                hours: 0,
+                minutes: 0,
+                seconds: 0,
+                milliseconds: 0,
+            },
+        };
+        doc.metadata.info.creation_date = date;
+        doc.metadata.info.modification_date = date;
+        doc.metadata.info.metadata_date = date;
         doc.metadata.info.producer = "pmf".to_string();
         doc.metadata.info.creator = "pmf report --format pdf".to_string();
         doc.resources.fonts.map.insert(
