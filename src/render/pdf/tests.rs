@@ -217,3 +217,10 @@ fn big_book() {
     let info = tool("pdfinfo", &[path.to_str().expect("utf-8 path")]);
     assert!(info.contains("Pages:"), "{info}");
 }
+
+#[test]
+fn the_font_covers_every_character_the_book_uses() {
+    let fonts = super::canvas::fonts();
+    let used = "£–≥≤−…·•éèçöÉ×|";
+    assert_eq!(fonts.clean(used), used, "a glyph is missing");
+}
