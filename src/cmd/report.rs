@@ -142,7 +142,7 @@ pub fn run(command: Command) -> Result<u8> {
         }
         ReportFormat::Csv => render::csv::write(&view, &mut bytes)?,
         ReportFormat::Json => render::json::write(&view, &mut bytes)?,
-        ReportFormat::Pdf => bail!("PDF output is not merged yet"),
+        ReportFormat::Pdf => render::pdf::write(&view, &mut bytes)?,
     }
     match output {
         Some(path) => io::write_atomic(&path, &bytes)?,

@@ -235,13 +235,16 @@ fn random_bytes_and_mutated_frameworks_never_panic() {
         .unwrap();
     // Cut and splice the good framework at random points: near-valid YAML reaches the checks.
     runner
-        .run(&(0..GOOD.len(), 0..GOOD.len(), "\\PC{0,12}"), |(a, b, insert)| {
-            let (a, b) = (a.min(b), a.max(b));
-            if GOOD.is_char_boundary(a) && GOOD.is_char_boundary(b) {
-                let text = format!("{}{insert}{}", &GOOD[..a], &GOOD[b..]);
-                let _ = run(&text);
-            }
-            Ok(())
-        })
+        .run(
+            &(0..GOOD.len(), 0..GOOD.len(), "\\PC{0,12}"),
+            |(a, b, insert)| {
+                let (a, b) = (a.min(b), a.max(b));
+                if GOOD.is_char_boundary(a) && GOOD.is_char_boundary(b) {
+                    let text = format!("{}{insert}{}", &GOOD[..a], &GOOD[b..]);
+                    let _ = run(&text);
+                }
+                Ok(())
+            },
+        )
         .unwrap();
 }

@@ -14,6 +14,7 @@ pub fn safe_cell(text: &str) -> Cow<'_, str> {
 
 pub mod csv;
 pub mod json;
+pub mod pdf;
 pub mod table;
 
 use rust_decimal::{Decimal, RoundingStrategy};

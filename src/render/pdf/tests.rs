@@ -1,0 +1,226 @@
+//! Structural tests of the briefing book on the Riverside example with a fabricated
+//! assessment: pages, outline, embedded font, extractable text, determinism. They read the
+//! PDF back with poppler's `pdftotext` and `pdfinfo` (installed here and in CI).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::fixture;
+use crate::framework::{self, Framework};
+
+fn riverside() -> Framework {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/riverside/pmf.yaml");
+    let text = std::fs::read_to_string(path).expect("the example framework");
+    let (_, as_of) = fixture::period_and_date();
+    framework::load(&text, "examples/riverside/pmf.yaml", as_of)
+        .framework
+        .expect("the example framework loads")
+}
+
+fn book() -> (Framework, Vec<u8>) {
+    let fw = riverside();
+    let (period, as_of) = fixture::period_and_date();
+    let a = fixture::assessment(&fw, period, as_of);
+    let b = fixture::briefing(&fw, &a);
+    let mut out = Vec::new();
+    super::write(&b, &mut out).expect("writes into a Vec");
+    (fw, out)
+}
+
+fn save(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/pdf-tests"));
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("writes the PDF");
+    path
+}
+
+fn tool(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd} (poppler-utils) must be installed: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_book_is_deterministic() {
+    let (_, first) = book();
+    let (_, second) = book();
+    assert!(first == second, "two books from the same view differ");
+}
+
+#[test]
+fn the_book_has_its_structure() {
+    let (fw, bytes) = book();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(bytes.len() < 1_500_000, "the book is {} bytes", bytes.len());
+    let path = save("riverside-briefing.pdf", &bytes);
+    let p = path.to_str().expect("utf-8 path");
+
+    let info = tool("pdfinfo", &[p]);
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a page count");
+    assert!(pages >= 10, "{pages} pages");
+    assert!(
+        info.contains("210 x 297 pts") || info.contains("595.276 x 841.89"),
+        "{info}"
+    );
+
+    let fonts = tool("pdffonts", &[p]);
+    assert!(fonts.contains("LiberationSans"), "{fonts}");
+    for line in fonts.lines().filter(|l| l.contains("LiberationSans")) {
+        assert!(line.contains(" yes "), "font not embedded: {line}");
+    }
+
+    let text = tool("pdftotext", &["-layout", p, "-"]);
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for title in [
+        "Contents",
+        "Summary",
+        "Hot spots",
+        "Commendations",
+        "By area",
+        "Data quality",
+        "Method",
+        "RAG status by theme",
+        "Escalation stage",
+    ] {
+        assert!(flat.contains(title), "missing section {title}");
+    }
+    assert!(flat.contains(&fw.name), "the framework's name");
+    assert!(
+        flat.contains(&format!("Page {pages} of {pages}")),
+        "the footer"
+    );
+    for theme in &fw.themes {
+        assert!(flat.contains(&theme.name), "theme {}", theme.name);
+    }
+    // In content order (`-raw`) a name wrapped over several lines of its cell reads whole.
+    let raw_text = tool("pdftotext", &["-raw", p, "-"]);
+    let raw_flat: String = raw_text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for ind in &fw.indicators {
+        let name: String = ind.name.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            raw_flat.contains(&name),
+            "indicator {} {}",
+            ind.code,
+            ind.name
+        );
+        assert!(flat.contains(&ind.code), "indicator code {}", ind.code);
+    }
+    for s in ["£", "–", "≥", "é"] {
+        assert!(flat.contains(s), "the glyph {s} is extractable");
+    }
+    assert!(flat.contains("The lead produces and delivers a detailed action plan."));
+
+    // Outline entries: every section and theme.
+    let titles = outline_titles(&bytes);
+    for title in [
+        "Contents",
+        "Summary",
+        "Hot spots",
+        "Commendations",
+        "By area",
+        "Data quality",
+        "Method",
+    ] {
+        assert!(
+            titles.iter().any(|t| t == title),
+            "bookmark {title} in {titles:?}"
+        );
+    }
+    for theme in &fw.themes {
+        assert!(
+            titles.contains(&theme.name),
+            "bookmark {} in {titles:?}",
+            theme.name
+        );
+    }
+}
+
+/// The outline's titles: printpdf writes them as UTF-16BE hex strings, `/Title<FEFF...>`.
+fn outline_titles(pdf: &[u8]) -> Vec<String> {
+    let raw = String::from_utf8_lossy(pdf);
+    raw.split("/Title<FEFF")
+        .skip(1)
+        .filter_map(|rest| {
+            let hex = &rest[..rest.find('>')?];
+            let units: Vec<u16> = (0..hex.len() / 4)
+                .map(|k| u16::from_str_radix(&hex[k * 4..k * 4 + 4], 16))
+                .collect::<Result<_, _>>()
+                .ok()?;
+            String::from_utf16(&units).ok()
+        })
+        .collect()
+}
+
+#[test]
+fn an_empty_briefing_still_makes_a_book() {
+    let fw = riverside();
+    let (period, as_of) = fixture::period_and_date();
+    let a = crate::assess::Assessment {
+        period,
+        as_of,
+        rows: Vec::new(),
+    };
+    let b = crate::briefing::Briefing {
+        framework: &fw,
+        assessment: &a,
+        area: 0,
+        sections: Vec::new(),
+        counts: Default::default(),
+        stages: [0; 4],
+        exceptions: Vec::new(),
+        commendations: Vec::new(),
+        matrix: crate::briefing::AreaMatrix {
+            areas: vec![0],
+            rows: Vec::new(),
+        },
+        quality: Default::default(),
+    };
+    let mut out = Vec::new();
+    super::write(&b, &mut out).expect("writes into a Vec");
+    assert!(out.starts_with(b"%PDF-"));
+}
+
+#[test]
+fn wrapping_keeps_words_whole_and_lines_within_width() {
+    let fonts = super::canvas::fonts();
+    let text = "Placement moves rose after two residential homes closed – £1.2m ≥ Renée, and averyveryveryverylongwordthatcannotfitonasinglelineatall.";
+    for line in fonts.wrap(text, 30.0, 8.0, false) {
+        assert!(fonts.width(&line, 8.0, false) <= 30.0 + 1e-3, "{line}");
+    }
+    let joined = fonts.wrap("one two three four", 1000.0, 8.0, false);
+    assert_eq!(joined, vec!["one two three four".to_string()]);
+}
+
+/// The benchmark's book (200 indicators × 10 areas), saved for a look:
+/// `cargo test --release --lib big_book -- --ignored`.
+#[test]
+#[ignore = "slow in debug builds; for looking at pages"]
+fn big_book() {
+    let fw = fixture::big_framework(5, 4, 10, 9);
+    let (period, as_of) = fixture::period_and_date();
+    let a = fixture::assessment(&fw, period, as_of);
+    let b = fixture::briefing(&fw, &a);
+    let bytes = super::render(&b);
+    let path = save("big-briefing.pdf", &bytes);
+    let info = tool("pdfinfo", &[path.to_str().expect("utf-8 path")]);
+    assert!(info.contains("Pages:"), "{info}");
+}
+
+#[test]
+fn the_font_covers_every_character_the_book_uses() {
+    let fonts = super::canvas::fonts();
+    let used = "£–≥≤−…·•éèçöÉ×|";
+    assert_eq!(fonts.clean(used), used, "a glyph is missing");
+}
