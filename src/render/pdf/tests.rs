@@ -172,21 +172,12 @@ fn an_empty_briefing_still_makes_a_book() {
         as_of,
         rows: Vec::new(),
     };
-    let b = crate::briefing::Briefing {
-        framework: &fw,
-        assessment: &a,
-        area: 0,
-        sections: Vec::new(),
-        counts: Default::default(),
-        stages: [0; 4],
-        exceptions: Vec::new(),
-        commendations: Vec::new(),
-        matrix: crate::briefing::AreaMatrix {
-            areas: vec![0],
-            rows: Vec::new(),
-        },
-        quality: Default::default(),
-    };
+    let b = crate::briefing::build(
+        &fw,
+        &a,
+        &crate::briefing::Filters::default(),
+        Default::default(),
+    );
     let mut out = Vec::new();
     super::write(&b, &mut out).expect("writes into a Vec");
     assert!(out.starts_with(b"%PDF-"));
