@@ -105,7 +105,7 @@ def lenient(label, freq):
         y, h = label.split(" ")
         return f"{y[:4]}/20{y[5:]} {h}"
     if freq == "annual":
-        return f"{label[:4]}-{label[5:]}"
+        return f"{label[:4]}/{int(label[:4]) + 1}"  # not 2009-10: that reads as a month
     return label
 
 
