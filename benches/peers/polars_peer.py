@@ -82,7 +82,7 @@ def parse(fw, path):
     lf = lf.with_columns(
         idx=pl.col("fy") * ppy + pl.col("k") - 1,
         endm=pl.col("fy") * 12 + 3 + pl.col("k") * (12 // ppy) - 1,
-        canon=pl.when(pl.col("pfreq") == "monthly")
+        canon=pl.when(pl.col("pfreq").is_null()).then(None).when(pl.col("pfreq") == "monthly")
         .then(pl.format("{}-{}", pl.col("fy") + ((pl.col("k") + 3) // 13),
                         (((pl.col("k") + 2) % 12) + 1).cast(pl.String).str.zfill(2)))
         .when(pl.col("pfreq") == "annual")
@@ -259,7 +259,7 @@ def report(fw, lf, quarter, year):
             .with_columns(pos=pl.col("below").cast(pl.Int32).cum_sum().over(S + ["run"]))
             .with_columns(k2=pl.when(pl.col("fast_track") >= 2).then(1)
                           .when((pl.col("pos") >= A) & (pl.col("direction") != "improving")).then(pl.col("pos"))
-                          .cum_min().over(S + ["run"]))
+                          .otherwise(1 << 30).cum_min().over(S + ["run"]))  # not reached yet: "infinity"
             .with_columns(stage=pl.when(~pl.col("below")).then(0)
                           .when(pl.col("k2").is_null() | (pl.col("pos") < pl.col("k2"))).then(1)
                           .when(pl.col("pos") - pl.col("k2") < I).then(2).otherwise(3))
@@ -358,7 +358,7 @@ def report(fw, lf, quarter, year):
     period = label("rep_idx")
     out = (rep.join(a_order, on="area").sort("ind_order", "area_order")
            .select("theme", "priority", "indicator", esc("name"), "area", period.alias("period"), "value", "target",
-                   pl.col("dev").round(1).alias("deviation_pct"), "rag", "direction", pl.col("stage").fill_null(0),
+                   pl.col("dev").round(1, mode="half_away_from_zero").alias("deviation_pct"), "rag", "direction", pl.col("stage").fill_null(0),
                    "forecast", pl.col("forecast_method"), "forecast_target", "on_track", "confidence",
                    "plan_forecast", "plan_target", "plan_on_track", "prediction",
                    pl.lit(None, pl.String).alias("challenge"), esc("lead"), "organisation", "status", esc("commentary")))
