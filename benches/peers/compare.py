@@ -8,8 +8,8 @@ import sys
 import polars as pl
 
 kind, a, b = sys.argv[1:4]
-A = pl.read_csv(a, infer_schema=False)
-B = pl.read_csv(b, infer_schema=False)
+A = pl.read_csv(a, infer_schema=False).with_columns(pl.all().fill_null(""))
+B = pl.read_csv(b, infer_schema=False).with_columns(pl.all().fill_null(""))
 print(f"{a}: {A.height} rows, {b}: {B.height} rows")
 if kind == "problems":
     key = ["file", "line", "code", "indicator", "area"]
