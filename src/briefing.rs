@@ -89,8 +89,8 @@ pub struct Briefing<'a> {
     pub commendations: Vec<usize>,
     pub matrix: AreaMatrix,
     pub quality: Quality,
-    /// The rows the CSV and JSON list: every indicator (after the filters) in the focus area
-    /// and every area below it that has a value, in framework order.
+    /// The rows the CSV and JSON list: every indicator (after the filters) in every area that
+    /// has a value (with `--area`, the focus area and the areas below it), in framework order.
     pub records: Vec<usize>,
     /// RAG counts over `records`.
     pub record_counts: RagCounts,
@@ -107,6 +107,9 @@ pub struct Filters {
     pub tier: Option<Tier>,
     /// Only exceptions and commendations.
     pub exceptions: bool,
+    /// Whether `--area` was given: then the CSV and JSON records are limited to the focus area
+    /// and the areas below it; otherwise they cover every area.
+    pub area_given: bool,
 }
 
 /// Stage names and the action each requires (SPEC 4.4).
@@ -240,11 +243,8 @@ pub fn build<'a>(
     let mut records = Vec::new();
     let mut record_counts = RagCounts::default();
     for (ri, r) in rows.iter().enumerate() {
-        if r.has_value
-            && included(r.indicator)
-            && keep(r)
-            && framework.is_area_descendant(r.area, filters.area)
-        {
+        let in_area = !filters.area_given || framework.is_area_descendant(r.area, filters.area);
+        if r.has_value && included(r.indicator) && keep(r) && in_area {
             records.push(ri);
             record_counts.add(r.rag);
         }

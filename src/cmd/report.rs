@@ -35,6 +35,7 @@ pub fn run(command: Command) -> Result<u8> {
     let Some(fw) = framework_or_stop(&common, today)? else {
         return Ok(FAIL);
     };
+    let area_given = area.is_some();
     let area = match area.as_deref() {
         None => fw.default_area(),
         Some(code) => match fw.area(code) {
@@ -131,6 +132,7 @@ pub fn run(command: Command) -> Result<u8> {
         theme,
         tier,
         exceptions,
+        area_given,
     };
     let view = briefing::build(&fw, &assessment, &filters, quality);
     let mut bytes = Vec::new();
