@@ -220,7 +220,21 @@ fn quality(fw: &Framework, completeness: &[Diagnostic], invalid: &[Diagnostic]) 
     let mut q = Quality::default();
     for d in completeness {
         let p = provider_of(&d.indicator);
-        let what = format!("{} {} {}", d.indicator, d.area, d.period);
+        let due = match fw.indicator(&d.indicator) {
+            Match::Exact(i) | Match::Loose(i) => {
+                Period::parse(&d.period, fw.year_start, Some(fw.indicators[i].frequency))
+                    .ok()
+                    .and_then(|p| {
+                        p.end_date()
+                            .checked_add_days(chrono::Days::new(u64::from(fw.deadline_days)))
+                    })
+            }
+            Match::None => None,
+        };
+        let what = match due {
+            Some(due) => format!("{} {} {}, due {due}", d.indicator, d.area, d.period),
+            None => format!("{} {} {}", d.indicator, d.area, d.period),
+        };
         match d.code {
             Code::MissingReturn => {
                 by[p].missing.push(what);
