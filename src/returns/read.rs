@@ -774,8 +774,10 @@ impl Reader<'_> {
             (ind, value, numerator, denominator)
         {
             if let Some(expected) = n.checked_div(d).and_then(|q| q.checked_mul(i.scale)) {
-                let tolerance = Decimal::new(5, v.scale() + 1);
-                if (v - expected).abs() > tolerance {
+                let tolerance = Decimal::new(5, (v.scale() + 1).min(28));
+                if v.checked_sub(expected)
+                    .is_none_or(|gap| gap.abs() > tolerance)
+                {
                     let shown = expected.round_dp(v.scale().max(i.decimals) + 1).normalize();
                     let scale = if i.scale == Decimal::ONE {
                         String::new()

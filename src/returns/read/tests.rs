@@ -247,3 +247,28 @@ fn random_bytes_never_panic() {
         })
         .unwrap();
 }
+
+#[test]
+fn extreme_numbers_never_panic() {
+    use proptest::prelude::*;
+    let f = fw();
+    let number = prop_oneof![
+        "-?[0-9]{1,28}",
+        "-?[0-9]{1,14}\\.[0-9]{1,13}",
+        "-?0\\.[0-9]{20,26}",
+        Just("0".to_string()),
+    ];
+    let mut runner = proptest::test_runner::TestRunner::default();
+    runner
+        .run(&(number.clone(), number.clone(), number), |(v, n, d)| {
+            let text = format!("indicator,period,value,numerator,denominator\nPC 01,2024/25 Q1,{v},{n},{d}\nCT 01,2024/25 Q1,{v},{n},{d}\n");
+            let _ = read(&f, vec![Source { name: "x.csv".into(), reader: text.as_bytes() }], NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
+            Ok(())
+        })
+        .unwrap();
+    let (_, d) = run(&[("big.csv", b"indicator,period,value,numerator,denominator\nPC 01,2024/25 Q1,-9999999999999999999999999999,700000000000000000000000000,1\n")]);
+    assert_eq!(
+        summary(&d),
+        vec!["big.csv:2:3 out-of-range", "big.csv:2:3 numerator-mismatch"]
+    );
+}
