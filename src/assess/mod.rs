@@ -17,6 +17,7 @@ pub mod targets;
 mod tests;
 
 use chrono::NaiveDate;
+use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator, ParallelIterator};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::framework::{Aggregate, Framework, Indicator, Measure};
@@ -272,35 +273,47 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
             g.push(i);
         }
     }
-    let mut rows = Vec::new();
-    for (ii, indicator) in framework.indicators.iter().enumerate() {
-        let Some(shown) = options.period.latest_at(indicator.frequency) else {
-            continue;
-        };
-        let report = options.period;
-        let series = build_series(
-            framework,
-            indicator,
-            &returns.observations,
-            &by_indicator[ii],
-            shown.seq(),
-        );
-        for (area, s) in series.iter().enumerate() {
-            let has_value = s.0.iter().any(|e| e.value.is_some());
-            if !has_value && area != options.focus_area {
-                continue;
-            }
-            rows.push(make_row(
+    // Indicators are independent: assess them on every core, then concatenate in framework
+    // order, so the result is the same whatever the scheduling.
+    let per_indicator: Vec<Vec<Row>> = framework
+        .indicators
+        .par_iter()
+        .enumerate()
+        .map(|(ii, indicator)| {
+            let mut rows = Vec::new();
+            let Some(shown) = options.period.latest_at(indicator.frequency) else {
+                return rows;
+            };
+            let report = options.period;
+            let series = build_series(
                 framework,
-                ii,
-                area,
-                s,
-                shown,
-                report,
-                has_value,
+                indicator,
                 &returns.observations,
-            ));
-        }
+                &by_indicator[ii],
+                shown.seq(),
+            );
+            for (area, s) in series.iter().enumerate() {
+                let has_value = s.0.iter().any(|e| e.value.is_some());
+                if !has_value && area != options.focus_area {
+                    continue;
+                }
+                rows.push(make_row(
+                    framework,
+                    ii,
+                    area,
+                    s,
+                    shown,
+                    report,
+                    has_value,
+                    &returns.observations,
+                ));
+            }
+            rows
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(per_indicator.iter().map(Vec::len).sum());
+    for r in per_indicator {
+        rows.extend(r);
     }
     Assessment {
         period: options.period,

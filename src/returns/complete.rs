@@ -6,9 +6,8 @@
 //! every area that has ever sent the indicator a return (or the default area), each due
 //! `deadline_days` after its period ends.
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::{Days, NaiveDate};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::Returns;
 use crate::diag::{Code, Diagnostic};
@@ -22,22 +21,50 @@ pub fn check(
     period: Period,
     as_of: NaiveDate,
 ) -> Vec<Diagnostic> {
+    // Only the returns of the periods due matter: index those, not every row (at national
+    // scale that is tens of millions of rows against a few hundred thousand due).
+    let due: Vec<Vec<Period>> = framework
+        .indicators
+        .iter()
+        .map(|ind| period.due_at(ind.frequency))
+        .collect();
+    let n_areas = framework.areas.len();
     let mut areas_sent: Vec<Vec<usize>> = vec![Vec::new(); framework.indicators.len()];
-    let mut seen_area: HashSet<(u32, u32)> = HashSet::new();
-    let mut sent: HashMap<(u32, u32, i32, u8), usize> = HashMap::new();
+    // Which (indicator, area) pairs have sent anything: a flat bit per pair when that is
+    // small, else a set.
+    let dense = framework.indicators.len().saturating_mul(n_areas) <= 64_000_000;
+    let mut seen_dense: Vec<bool> = if dense {
+        vec![false; framework.indicators.len() * n_areas]
+    } else {
+        Vec::new()
+    };
+    let mut seen_area: FxHashSet<(u32, u32)> = FxHashSet::default();
+    let mut sent: FxHashMap<(u32, u32, i32, u8), usize> = FxHashMap::default();
     for (i, o) in returns.observations.iter().enumerate() {
-        if seen_area.insert((o.indicator, o.area)) {
+        let first = if dense && (o.indicator as usize) < due.len() && (o.area as usize) < n_areas {
+            let slot = &mut seen_dense[o.indicator as usize * n_areas + o.area as usize];
+            !std::mem::replace(slot, true)
+        } else {
+            seen_area.insert((o.indicator, o.area))
+        };
+        if first {
             areas_sent[o.indicator as usize].push(o.area as usize);
         }
-        sent.insert(
-            (
-                o.indicator,
-                o.area,
-                o.period.seq(),
-                o.period.frequency() as u8,
-            ),
-            i,
-        );
+        let is_due = due.get(o.indicator as usize).is_some_and(|d| {
+            d.iter()
+                .any(|p| p.seq() == o.period.seq() && p.frequency() == o.period.frequency())
+        });
+        if is_due {
+            sent.insert(
+                (
+                    o.indicator,
+                    o.area,
+                    o.period.seq(),
+                    o.period.frequency() as u8,
+                ),
+                i,
+            );
+        }
     }
     let mut out = Vec::new();
     for (ii, ind) in framework.indicators.iter().enumerate() {
@@ -57,7 +84,7 @@ pub fn check(
             .lead
             .as_ref()
             .map_or("no lead named".to_string(), |l| l.name.clone());
-        for due in period.due_at(ind.frequency) {
+        for &due in &due[ii] {
             let deadline = due
                 .end_date()
                 .checked_add_days(Days::new(u64::from(framework.deadline_days)))

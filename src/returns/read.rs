@@ -41,10 +41,8 @@ struct LineCounter<R> {
 impl<R: std::io::Read> std::io::Read for LineCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for (i, &b) in buf[..n].iter().enumerate() {
-            if b == b'\n' || b == b'\r' {
-                self.pending.push_back((self.offset + i as u64, b));
-            }
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            self.pending.push_back((self.offset + i as u64, buf[i]));
         }
         self.offset += n as u64;
         Ok(n)
@@ -176,23 +174,20 @@ struct Reader<'f> {
     observations: Vec<Observation>,
     /// Rows removed after the fact (the first of a conflicting pair).
     dropped: Vec<bool>,
-    /// (indicator, area, period seq+frequency) -> first row: observation index or none.
-    seen: FxHashMap<(u32, u32, i32, u8), Seen>,
+    /// The first row of each (indicator, area, period), for duplicates and conflicts.
+    seen: Firsts,
     files: Vec<String>,
     date_columns: Vec<u32>,
-    periods: FxHashMap<Box<str>, [Option<Result<Period, crate::period::PeriodError>>; 5]>,
-}
-
-struct Seen {
-    observation: Option<usize>,
-    file: u32,
-    line: u32,
-    value: Option<Decimal>,
-    conflicted: bool,
+    /// Parsed periods by text and frequency hint, each with whether it ends after `as_of`.
+    periods: FxHashMap<Box<str>, [Option<ParsedPeriod>; 5]>,
+    /// The last indicator code read and its match: rows usually come grouped by indicator.
+    last_indicator: Option<(Box<str>, Match)>,
+    /// Area codes already looked up (bounded, like `periods`).
+    areas: FxHashMap<Box<str>, Match>,
 }
 
 /// Read every source. Returns the valid observations and every problem found, in file order.
-pub fn read<R: BufRead>(
+pub fn read<R: BufRead + Send>(
     framework: &Framework,
     sources: Vec<Source<R>>,
     as_of: NaiveDate,
@@ -203,10 +198,12 @@ pub fn read<R: BufRead>(
         diags: Vec::new(),
         observations: Vec::new(),
         dropped: Vec::new(),
-        seen: FxHashMap::default(),
+        seen: Firsts::new(framework),
         files: Vec::new(),
         date_columns: Vec::new(),
         periods: FxHashMap::default(),
+        last_indicator: None,
+        areas: FxHashMap::default(),
     };
     for source in sources {
         let index = r.files.len() as u32;
@@ -214,13 +211,14 @@ pub fn read<R: BufRead>(
         r.date_columns.push(0);
         r.read_file(index, &source.name, source.reader);
     }
-    let observations = r
-        .observations
-        .into_iter()
-        .zip(r.dropped)
-        .filter(|(_, d)| !d)
-        .map(|(o, _)| o)
-        .collect();
+    drop(r.seen);
+    // In place: a second vector of every observation would double the peak memory.
+    let mut observations = r.observations;
+    let mut index = 0;
+    observations.retain(|_| {
+        index += 1;
+        !r.dropped[index - 1]
+    });
     (
         Returns {
             observations,
@@ -229,6 +227,136 @@ pub fn read<R: BufRead>(
         },
         r.diags,
     )
+}
+
+/// The first observation of each (indicator, area, period), for duplicates and conflicts.
+///
+/// The period's frequency is the indicator's (a row of another frequency is not kept), so
+/// the key needs no more. The first row's file, line and value are read from its observation,
+/// which stays in `observations` (marked `dropped` once in conflict) until the end.
+///
+/// A hash map with an entry per row costs tens of bytes a row and a cache miss on every row at
+/// national scale. Instead each (indicator, area) pair keeps a chain through its observations,
+/// newest first: 4 bytes a row, and since returns come grouped by indicator and area, the
+/// chain walked is the last few rows read, already in cache. A chain is walked at most
+/// [`Firsts::MAX_WALK`] steps; the first time that is not enough (a pair with very many
+/// periods), every key so far goes into a map, which is used from then on. Either way the
+/// answer is the same: the first row read with that key.
+struct Firsts {
+    n_areas: usize,
+    /// indicator * n_areas + area -> newest observation of the pair + 1 (0: none), when the
+    /// framework is small enough for a flat table; else `sparse_heads`.
+    heads: Vec<u32>,
+    sparse_heads: FxHashMap<(u32, u32), u32>,
+    /// Per observation: the previous observation of its pair + 1 (0: none).
+    prev: Vec<u32>,
+    /// Every key -> its first observation, once chains are given up.
+    map: Option<FxHashMap<(u32, u32, i32), u32>>,
+}
+
+impl Firsts {
+    const MAX_WALK: usize = 64;
+
+    fn new(framework: &Framework) -> Firsts {
+        let n_areas = framework.areas.len();
+        let cells = framework.indicators.len().saturating_mul(n_areas);
+        Firsts {
+            n_areas,
+            heads: if cells <= 16_000_000 {
+                vec![0; cells]
+            } else {
+                Vec::new()
+            },
+            sparse_heads: FxHashMap::default(),
+            prev: Vec::new(),
+            map: None,
+        }
+    }
+
+    /// The first observation with this key; when there is none, `observations.len()`, which
+    /// the caller must then push.
+    fn first_or_insert(
+        &mut self,
+        observations: &[Observation],
+        indicator: u32,
+        area: u32,
+        seq: i32,
+    ) -> usize {
+        let next = observations.len();
+        let Ok(next32) = u32::try_from(next) else {
+            return next; // beyond 4 billion rows: not checked for duplicates
+        };
+        if let Some(map) = &mut self.map {
+            return *map.entry((indicator, area, seq)).or_insert(next32) as usize;
+        }
+        let cell = (indicator as usize)
+            .checked_mul(self.n_areas)
+            .and_then(|c| c.checked_add(area as usize))
+            .filter(|&c| c < self.heads.len() && (area as usize) < self.n_areas);
+        let head = match cell {
+            Some(c) => &mut self.heads[c],
+            None => self.sparse_heads.entry((indicator, area)).or_insert(0),
+        };
+        let mut at = *head;
+        let mut steps = 0;
+        while at != 0 {
+            let i = at as usize - 1;
+            if observations[i].period.seq() == seq {
+                return i;
+            }
+            steps += 1;
+            if steps == Self::MAX_WALK {
+                return self.give_up_chains(observations, indicator, area, seq);
+            }
+            at = self.prev[i];
+        }
+        self.prev.push(*head);
+        *head = next32 + 1;
+        next
+    }
+
+    /// Switches to one map of every key (see the type's documentation).
+    fn give_up_chains(
+        &mut self,
+        observations: &[Observation],
+        indicator: u32,
+        area: u32,
+        seq: i32,
+    ) -> usize {
+        let mut map = FxHashMap::default();
+        map.reserve(observations.len());
+        for (i, o) in observations.iter().enumerate() {
+            // Every observation kept is the first of its key.
+            map.entry((o.indicator, o.area, o.period.seq()))
+                .or_insert(i as u32);
+        }
+        self.heads = Vec::new();
+        self.sparse_heads = FxHashMap::default();
+        self.prev = Vec::new();
+        let first = *map
+            .entry((indicator, area, seq))
+            .or_insert(observations.len() as u32) as usize;
+        self.map = Some(map);
+        first
+    }
+}
+
+/// A period as parsed from a cell, with whether it ends after `as_of` (a `future-period`).
+type ParsedPeriod = Result<(Period, bool), crate::period::PeriodError>;
+
+/// Records per batch handed from the parsing thread to the checking thread.
+const BATCH_RECORDS: usize = 4096;
+/// Batches parsed ahead of the checking thread: bounds the memory in flight.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Parsed records on their way to be checked, with the physical line each starts on.
+#[derive(Default)]
+struct Batch {
+    records: Vec<csv::ByteRecord>,
+    lines: Vec<Option<u64>>,
+    len: usize,
+    /// A read error after the last record: its line (when known) and message.
+    error: Option<(Option<u64>, String)>,
 }
 
 /// Where each column is in one file (0-based field index).
@@ -244,7 +372,7 @@ impl Layout {
 }
 
 impl Reader<'_> {
-    fn read_file<R: BufRead>(&mut self, file_index: u32, name: &str, mut input: R) {
+    fn read_file<R: BufRead + Send>(&mut self, file_index: u32, name: &str, mut input: R) {
         // Sniff the delimiter from the first line.
         let first_line: Vec<u8> = match input.fill_buf() {
             Ok(buf) => {
@@ -422,53 +550,108 @@ impl Reader<'_> {
             return;
         }
 
-        loop {
-            match csv.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    let line = e
-                        .position()
-                        .map_or(next_line, |p| csv.get_mut().line_of(p.byte()))
-                        as u32;
+        // Two stages on two threads: one thread parses records (the csv crate's work, and
+        // finding each record's physical line), this one checks them. Records travel in
+        // batches that are sent back to be refilled, so no record is allocated per row, and
+        // at most a few batches are in flight, so memory does not grow with the file. The
+        // checking order is the file order, exactly as if it were one loop.
+        std::thread::scope(|scope| {
+            let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+            let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
+            scope.spawn(move || loop {
+                let mut batch = empty_rx.try_recv().unwrap_or_default();
+                batch.len = 0;
+                batch.error = None;
+                let mut end = false;
+                while batch.len < BATCH_RECORDS {
+                    if batch.records.len() == batch.len {
+                        batch.records.push(csv::ByteRecord::new());
+                        batch.lines.push(None);
+                    }
+                    let record = &mut batch.records[batch.len];
+                    match csv.read_byte_record(record) {
+                        Ok(true) => {
+                            batch.lines[batch.len] =
+                                record.position().map(|p| csv.get_mut().line_of(p.byte()));
+                            batch.len += 1;
+                        }
+                        Ok(false) => {
+                            end = true;
+                            break;
+                        }
+                        Err(e) => {
+                            let line = e.position().map(|p| csv.get_mut().line_of(p.byte()));
+                            batch.error = Some((line, csv_error(&e)));
+                            end = true;
+                            break;
+                        }
+                    }
+                }
+                if full_tx.send(batch).is_err() || end {
+                    break;
+                }
+            });
+            for batch in full_rx {
+                for (record, line) in batch.records[..batch.len].iter().zip(&batch.lines) {
+                    let line = line.unwrap_or(next_line);
+                    self.blank_lines(name, next_line, line);
+                    next_line = line + 1 + newlines(record);
+                    self.row(
+                        file_index,
+                        name,
+                        line as u32,
+                        record,
+                        &layout,
+                        &mut encoding_warned,
+                    );
+                }
+                if let Some((line, message)) = &batch.error {
                     self.diags.push(
                         Diagnostic::new(
                             Code::RaggedRow,
                             name,
-                            format!("this row could not be read: {}", csv_error(&e)),
+                            format!("this row could not be read: {message}"),
                         )
-                        .at(line, 0),
+                        .at(line.unwrap_or(next_line) as u32, 0),
                     );
-                    break;
                 }
+                let _ = empty_tx.send(batch);
             }
-            let line = record
-                .position()
-                .map_or(next_line, |p| csv.get_mut().line_of(p.byte()));
-            self.blank_lines(name, next_line, line);
-            next_line = line + 1 + newlines(&record);
-            self.row(
-                file_index,
-                name,
-                line as u32,
-                &record,
-                &layout,
-                &mut encoding_warned,
-            );
+        });
+    }
+
+    /// `Framework::indicator`, remembering the last code (rows come grouped by indicator).
+    fn lookup_indicator(&mut self, code: &str) -> Match {
+        if let Some((last, m)) = &self.last_indicator {
+            if **last == *code {
+                return *m;
+            }
         }
+        let m = self.framework.indicator(code);
+        self.last_indicator = Some((code.into(), m));
+        m
+    }
+
+    /// `Framework::area`, each distinct code looked up once.
+    fn lookup_area(&mut self, code: &str) -> Match {
+        if let Some(m) = self.areas.get(code) {
+            return *m;
+        }
+        let m = self.framework.area(code);
+        if self.areas.len() < 100_000 {
+            self.areas.insert(code.into(), m);
+        }
+        m
     }
 
     /// Periods repeat on nearly every row: each distinct text is parsed once per hint.
-    fn parse_period(
-        &mut self,
-        text: &str,
-        hint: Option<Frequency>,
-    ) -> Result<Period, crate::period::PeriodError> {
+    fn parse_period(&mut self, text: &str, hint: Option<Frequency>) -> ParsedPeriod {
         let slot = hint.map_or(0, |f| f as usize + 1);
         if let Some(cached) = self.periods.get(text).and_then(|e| e[slot].as_ref()) {
             return cached.clone();
         }
-        let parsed = Period::parse(text, self.framework.year_start, hint);
+        let parsed = Period::parse(text, self.framework.year_start, hint)
+            .map(|p| (p, p.end_date() > self.as_of));
         if self.periods.len() < 100_000 {
             self.periods.entry(text.into()).or_default()[slot] = Some(parsed.clone());
         }
@@ -576,7 +759,7 @@ impl Reader<'_> {
             );
             None
         } else {
-            match fw.indicator(ind_code) {
+            match self.lookup_indicator(ind_code) {
                 Match::Exact(i) => Some(i),
                 Match::Loose(i) => {
                     problems.push(mk(
@@ -612,7 +795,7 @@ impl Reader<'_> {
         let area = if area_code.is_empty() {
             Some(fw.default_area())
         } else {
-            match fw.area(area_code) {
+            match self.lookup_area(area_code) {
                 Match::Exact(a) => Some(a),
                 Match::Loose(a) => {
                     problems.push(mk(
@@ -639,7 +822,7 @@ impl Reader<'_> {
         // Period.
         let ys = fw.year_start;
         let period = match self.parse_period(&period_text, ind.map(|i| i.frequency)) {
-            Ok(p) => {
+            Ok((p, future)) => {
                 let mut ok_p = Some(p);
                 if let Some(i) = ind {
                     if p.frequency() != i.frequency {
@@ -664,7 +847,7 @@ impl Reader<'_> {
                         ok_p = None;
                     }
                 }
-                if p.end_date() > self.as_of {
+                if future {
                     problems.push(mk(
                         Code::FuturePeriod,
                         Col::Period,
@@ -795,7 +978,12 @@ impl Reader<'_> {
         // Optional columns.
         let commentary = get(self, Col::Commentary, warned);
         let prediction_text = get(self, Col::Prediction, warned);
-        let prediction = match fold_header(&prediction_text).as_str() {
+        let folded = if prediction_text.is_empty() {
+            String::new()
+        } else {
+            fold_header(&prediction_text)
+        };
+        let prediction = match folded.as_str() {
             "" => None,
             "ontrack" => Some(Prediction::OnTrack),
             "offtrack" => Some(Prediction::OffTrack),
@@ -877,33 +1065,34 @@ impl Reader<'_> {
         };
 
         // Duplicates and conflicts.
-        let key = (
+        let next = self.observations.len();
+        let first = self.seen.first_or_insert(
+            &self.observations,
             indicator as u32,
             area as u32,
             period.seq(),
-            period.frequency() as u8,
         );
-        if let Some(first) = self.seen.get_mut(&key) {
-            let first_file = self.files[first.file as usize].clone();
-            let same_file = first.file == file_index;
+        if first != next {
+            let first_obs = &self.observations[first];
+            let conflicted = self.dropped[first];
+            let first_file = self.files[first_obs.file as usize].clone();
+            let same_file = first_obs.file == file_index;
+            let first = (first, first_obs.line, first_obs.value);
             let where_first = if same_file {
-                format!("line {}", first.line)
+                format!("line {}", first.1)
             } else {
-                format!("{first_file} line {}", first.line)
+                format!("{first_file} line {}", first.1)
             };
-            if first.value == value && !first.conflicted {
+            if first.2 == value && !conflicted {
                 self.diags.push(
                     mk(Code::DuplicateRow, Col::Value, format!("the same indicator, area, period and value as {where_first}; this copy was ignored"))
                         .period(period.to_string()),
                 );
             } else {
                 let show = |v: Option<Decimal>| v.map_or("no value".to_string(), |d| d.to_string());
-                let (first_value, first_line) = (first.value, first.line);
-                if !first.conflicted {
-                    first.conflicted = true;
-                    if let Some(o) = first.observation.take() {
-                        self.dropped[o] = true;
-                    }
+                let (first_value, first_line) = (first.2, first.1);
+                if !conflicted {
+                    self.dropped[first.0] = true;
                     let here = if same_file {
                         format!("line {line}")
                     } else {
@@ -951,16 +1140,6 @@ impl Reader<'_> {
                 submitted_on,
             }))
         };
-        self.seen.insert(
-            key,
-            Seen {
-                observation: Some(self.observations.len()),
-                file: file_index,
-                line,
-                value,
-                conflicted: false,
-            },
-        );
         self.observations.push(Observation {
             indicator: indicator as u32,
             area: area as u32,
