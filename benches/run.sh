@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The national-scale benchmark: pmf against the floor and the polars / DuckDB / pandas peers.
 #
-#   benches/run.sh [--rows subset|full] [--runs N] [--pmf PATH] [--tools LIST]
+#   benches/run.sh [--rows subset|full] [--runs N] [--pmf PATH] [--base PATH] [--tools LIST]
 #
 #   --rows subset   1,000,000 rows (default)   --rows full   22,400,000 rows (~0.8 GB of CSV)
 #   --runs N        timed runs per tool (default 5); the table shows the median wall time
 #   --pmf PATH      an already built pmf binary (default: cargo build --release in this checkout)
-#   --tools LIST    comma-separated subset of: floor,pmf-validate,pmf-report,polars-validate,
+#   --base PATH     also time this pmf binary (an earlier build) as base-validate and base-report,
+#                   interleaved with the rest, for before/after ratios measured in the same run
+#   --tools LIST    comma-separated subset of: floor,pmf-validate,pmf-report,base-validate,
+#                   base-report,polars-validate,
 #                   polars-report,duckdb-validate,duckdb-report,pandas-validate,pandas-report
 #
 # It makes benches/.venv and pip-installs benches/requirements.txt, generates benches/data/ if it
@@ -15,14 +18,15 @@
 # A tool whose command fails is skipped and marked so in the table. Not part of CI.
 set -euo pipefail
 
-ROWS=subset RUNS=5 PMF_BIN="" TOOLS=""
+ROWS=subset RUNS=5 PMF_BIN="" BASE_BIN="" TOOLS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) ROWS="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
     --pmf) PMF_BIN="$2"; shift 2 ;;
     --tools) TOOLS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --base) BASE_BIN="$2"; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -110,6 +114,10 @@ add() { NAMES+=("$1"); OKCODES+=("$2"); OUTS+=("$3"); CMDS+=("$4"); }
 add floor            "0"   "$SCRATCH/floor.out" "'$FLOOR' '$R' > '$SCRATCH/floor.out'"
 add pmf-validate     "0 1" "$SCRATCH/pmf-validate.csv" "'$PMF_BIN' validate -f '$F' -r '$R' --format csv > '$SCRATCH/pmf-validate.csv'"
 add pmf-report       "0 1" "$SCRATCH/pmf-report.csv" "'$PMF_BIN' report -f '$F' -r '$R' --quarter Q4 --year $Y --format csv --skip-invalid -o '$SCRATCH/pmf-report.csv'"
+if [ -n "$BASE_BIN" ]; then
+  add base-validate  "0 1" "$SCRATCH/base-validate.csv" "'$BASE_BIN' validate -f '$F' -r '$R' --format csv > '$SCRATCH/base-validate.csv'"
+  add base-report    "0 1" "$SCRATCH/base-report.csv" "'$BASE_BIN' report -f '$F' -r '$R' --quarter Q4 --year $Y --format csv --skip-invalid -o '$SCRATCH/base-report.csv'"
+fi
 for peer in polars duckdb pandas; do
   add "$peer-validate" "0" "$SCRATCH/$peer-validate.csv" "'$PY' '$P/${peer}_peer.py' validate -f '$F' -r '$R' -o '$SCRATCH/$peer-validate.csv'"
   add "$peer-report"   "0" "$SCRATCH/$peer-report.csv" "'$PY' '$P/${peer}_peer.py' report -f '$F' -r '$R' --quarter Q4 --year $Y -o '$SCRATCH/$peer-report.csv'"

@@ -292,6 +292,7 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
                 &by_indicator[ii],
                 shown.seq(),
             );
+            let targets = TargetTable::new(framework, indicator, &series, shown, report);
             for (area, s) in series.iter().enumerate() {
                 let has_value = s.0.iter().any(|e| e.value.is_some());
                 if !has_value && area != options.focus_area {
@@ -306,6 +307,7 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
                     report,
                     has_value,
                     &returns.observations,
+                    &targets,
                 ));
             }
             rows
@@ -319,6 +321,78 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
         period: options.period,
         as_of: options.as_of,
         rows,
+    }
+}
+
+/// The targets of one indicator by period, computed once for every area (SPEC 4.1 by
+/// [`targets::target_for`], unchanged): a row looks up a target for every period it walks,
+/// and a cumulative target is a division, so at thousands of areas this is most of the
+/// target work. Only for indicators without `area_targets` (else every area has its own) and
+/// for periods of the indicator's frequency in the span its series cover; anything else is
+/// computed directly.
+struct TargetTable<'a> {
+    indicator: &'a Indicator,
+    year_start: crate::period::YearStart,
+    first: i32,
+    targets: Vec<Option<Decimal>>,
+}
+
+impl<'a> TargetTable<'a> {
+    fn new(
+        framework: &Framework,
+        indicator: &'a Indicator,
+        series: &[Series],
+        shown: Period,
+        report: Period,
+    ) -> TargetTable<'a> {
+        let ys = framework.year_start;
+        let freq = indicator.frequency;
+        let mut table = TargetTable {
+            indicator,
+            year_start: ys,
+            first: 0,
+            targets: Vec::new(),
+        };
+        if !indicator.area_targets.is_empty() {
+            return table;
+        }
+        let mut lo = shown.seq().saturating_sub(7);
+        let mut hi = shown.seq();
+        for s in series {
+            if let (Some(a), Some(b)) = (s.0.first(), s.0.last()) {
+                lo = lo.min(a.seq);
+                hi = hi.max(b.seq);
+            }
+        }
+        hi = hi.max(report.last_of_year_at(freq).seq());
+        if let Some(plan) = framework.plan {
+            hi = hi.max(plan.end.last_of_year_at(freq).seq());
+        }
+        if hi.saturating_sub(lo) > 100_000 {
+            return table;
+        }
+        table.first = lo;
+        table.targets = (lo..=hi)
+            .map(|seq| {
+                Period::from_seq(ys, freq, seq).and_then(|p| targets::target_for(indicator, 0, p))
+            })
+            .collect();
+        table
+    }
+
+    /// `targets::target_for(indicator, area, period)`.
+    fn get(&self, area: usize, period: Period) -> Option<Decimal> {
+        if period.year_start() == self.year_start && period.frequency() == self.indicator.frequency
+        {
+            let k = period
+                .seq()
+                .checked_sub(self.first)
+                .and_then(|k| usize::try_from(k).ok());
+            if let Some(t) = k.and_then(|k| self.targets.get(k)) {
+                return *t;
+            }
+        }
+        targets::target_for(self.indicator, area, period)
     }
 }
 
@@ -346,6 +420,10 @@ fn build_series(
         .collect();
     keyed.sort_unstable();
     let mut series: Vec<Series> = vec![Series::default(); n_areas];
+    // Size each area's series once (keyed is sorted by area), not by repeated growth.
+    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+        series[run[0].0 as usize].0.reserve_exact(run.len());
+    }
     for (area, seq, i) in keyed {
         let s = &mut series[area as usize].0;
         if s.last().is_some_and(|e| e.seq == seq) {
@@ -364,6 +442,7 @@ fn build_series(
         return series;
     }
     // Parents come before children in `areas`, so walking backwards sees children first.
+    let mut parts: Vec<rollup::Part> = Vec::new();
     for parent in (0..n_areas).rev() {
         let children = &framework.areas[parent].children;
         if children.is_empty() {
@@ -381,17 +460,19 @@ fn build_series(
             if series[parent].get(seq).is_some() {
                 continue; // its own return wins
             }
-            let parts: Vec<rollup::Part> = children
-                .iter()
-                .map(|&c| match series.get(c).and_then(|s| s.get(seq)) {
-                    Some(e) => rollup::Part {
-                        value: e.value,
-                        numerator: e.numerator,
-                        denominator: e.denominator,
-                    },
-                    None => rollup::Part::default(),
-                })
-                .collect();
+            parts.clear();
+            parts.extend(
+                children
+                    .iter()
+                    .map(|&c| match series.get(c).and_then(|s| s.get(seq)) {
+                        Some(e) => rollup::Part {
+                            value: e.value,
+                            numerator: e.numerator,
+                            denominator: e.denominator,
+                        },
+                        None => rollup::Part::default(),
+                    }),
+            );
             let entry = match rollup::roll_up(indicator.aggregate, indicator.scale, &parts) {
                 rollup::RollUp::Value {
                     value,
@@ -441,6 +522,7 @@ fn make_row(
     report: Period,
     has_value: bool,
     observations: &[Observation],
+    targets: &TargetTable,
 ) -> Row {
     let indicator = &framework.indicators[ii];
     let ys = framework.year_start;
@@ -483,7 +565,7 @@ fn make_row(
             },
         },
     };
-    let target = targets::target_for(indicator, area, shown);
+    let target = targets.get(area, shown);
     let scheme = framework
         .schemes
         .get(indicator.rag)
@@ -505,7 +587,7 @@ fn make_row(
         let (Some(v), Some(p)) = (e.value, period_of(e.seq)) else {
             continue;
         };
-        let step = match targets::target_for(indicator, area, p) {
+        let step = match targets.get(area, p) {
             Some(t) if rag::is_below(v, t, polarity) => escalation::Step::Below {
                 improving: direction_at(indicator, series, p) == Direction::Improving,
             },
@@ -524,6 +606,7 @@ fn make_row(
         framework,
         indicator,
         area,
+        targets,
         &points,
         shown,
         report.last_of_year_at(freq),
@@ -534,7 +617,9 @@ fn make_row(
         if forecast.as_ref().is_some_and(|f| f.period == at) {
             return forecast.clone(); // the plan ends this year: the same forecast
         }
-        make_forecast(framework, indicator, area, &points, shown, at, value)
+        make_forecast(
+            framework, indicator, area, targets, &points, shown, at, value,
+        )
     });
     let prediction = own.and_then(|o| o.prediction());
     let challenge = match (prediction, forecast.as_ref().and_then(|f| f.on_track)) {
@@ -556,7 +641,7 @@ fn make_row(
             value: series
                 .value(p.seq())
                 .map(|v| shown_value(v, series.get(p.seq()))),
-            target: targets::target_for(indicator, area, p).map(shown_target),
+            target: targets.get(area, p).map(shown_target),
         })
         .collect();
 
@@ -593,10 +678,12 @@ fn shown_value(v: Decimal, entry: Option<&Entry>) -> Decimal {
 }
 
 /// The forecast for `at` (SPEC 4.5), from the series' values up to `shown`.
+#[allow(clippy::too_many_arguments)]
 fn make_forecast(
     framework: &Framework,
     indicator: &Indicator,
     area: usize,
+    targets: &TargetTable,
     points: &[forecast::Point],
     shown: Period,
     at: Period,
@@ -626,7 +713,7 @@ fn make_forecast(
             }
         }
     };
-    let target = targets::target_for(indicator, area, at);
+    let target = targets.get(area, at);
     let on_track = target.and_then(|t| rag::meets(value, t, polarity));
     let enough = !errors.is_empty() && errors.len() as u64 >= u64::from(settings.min_backtests);
     let (confidence, interval) = if enough {

@@ -109,19 +109,29 @@ pub fn record(b: &Briefing, row: &Row) -> [Cell; 26] {
 }
 
 pub fn write(b: &Briefing, out: &mut dyn Write) -> io::Result<()> {
-    let mut w = ::csv::Writer::from_writer(out);
+    // Buffered: at national scale this is over a million rows of 26 fields.
+    let mut w = ::csv::WriterBuilder::new()
+        .buffer_capacity(1 << 16)
+        .from_writer(out);
     w.write_record(COLUMNS).map_err(io::Error::other)?;
+    // One reused buffer for the numbers, rather than a String per cell.
+    let mut number = String::new();
     for &ri in &b.records {
         let cells = record(b, &b.assessment.rows[ri]);
-        let fields: Vec<String> = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Text(t) => safe_cell(t).into_owned(),
-                Cell::Number(d) => d.to_string(),
-                Cell::Empty => String::new(),
-            })
-            .collect();
-        w.write_record(&fields).map_err(io::Error::other)?;
+        for c in &cells {
+            match c {
+                Cell::Text(t) => w.write_field(safe_cell(t).as_bytes()),
+                Cell::Number(d) => {
+                    number.clear();
+                    std::fmt::Write::write_fmt(&mut number, format_args!("{d}"))
+                        .map_err(io::Error::other)?;
+                    w.write_field(number.as_bytes())
+                }
+                Cell::Empty => w.write_field(b""),
+            }
+            .map_err(io::Error::other)?;
+        }
+        w.write_record(None::<&[u8]>).map_err(io::Error::other)?;
     }
     w.flush()
 }
