@@ -73,17 +73,24 @@ pub fn check(
             areas.push(framework.default_area());
         }
         areas.sort_unstable();
-        let provider = match ind.provider {
-            Some(o) => format!(
+        let provider = ind.provider.map(|o| {
+            format!(
                 "{} ({})",
                 framework.organisations[o].name, framework.organisations[o].code
-            ),
-            None => "no provider named".to_string(),
+            )
+        });
+        let lead = ind.lead.as_ref().map(|l| l.name.as_str());
+        let who = match (&provider, lead) {
+            (Some(p), Some(l)) => format!("provider {p}, lead {l}"),
+            (Some(p), None) => format!("provider {p}, no lead named"),
+            (None, Some(l)) => format!("no provider named, lead {l}"),
+            (None, None) => "no provider or lead named".to_string(),
         };
-        let lead = ind
-            .lead
-            .as_ref()
-            .map_or("no lead named".to_string(), |l| l.name.clone());
+        let ask = match (&provider, lead) {
+            (Some(p), _) => format!("ask {p}"),
+            (None, Some(l)) => format!("ask the lead, {l},"),
+            (None, None) => "name a provider in the framework and ask it".to_string(),
+        };
         for &due in &due[ii] {
             let deadline = due
                 .end_date()
@@ -98,12 +105,12 @@ pub fn check(
                                 Diagnostic::new(
                                     Code::MissingReturn,
                                     "",
-                                    format!("no return for {} in {ac} for {due}, due by {deadline}: provider {provider}, lead {lead}", ind.code),
+                                    format!("no return for {} in {ac} for {due}, due by {deadline}: {who}", ind.code),
                                 )
                                 .indicator(ind.code.clone())
                                 .area(ac.clone())
                                 .period(due.to_string())
-                                .help(format!("ask {provider} for the {due} figure for `{}` ({})", ind.code, ind.name)),
+                                .help(format!("{ask} for the {due} figure for `{}` ({})", ind.code, ind.name)),
                             );
                         }
                     }
@@ -117,7 +124,7 @@ pub fn check(
                                     Diagnostic::new(
                                         Code::LateReturn,
                                         &returns.files[obs.file as usize],
-                                        format!("{} {ac} {due} was due by {deadline} and arrived on {on}, {days} day{plural} late: provider {provider}, lead {lead}", ind.code),
+                                        format!("{} {ac} {due} was due by {deadline} and arrived on {on}, {days} day{plural} late: {who}", ind.code),
                                     )
                                     .at(obs.line, returns.date_columns.get(obs.file as usize).copied().unwrap_or(0))
                                     .indicator(ind.code.clone())
