@@ -315,7 +315,7 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
         .collect();
     let mut rows = Vec::with_capacity(per_indicator.iter().map(Vec::len).sum());
     for r in per_indicator {
-        rows.extend(r);
+        rows.extend(r); // each indicator's rows are freed as they are moved
     }
     Assessment {
         period: options.period,

@@ -116,6 +116,7 @@ pub fn run(command: Command) -> Result<u8> {
         Ok(p) => p,
         Err(e) => bail!("{e}"),
     };
+    let completeness = complete::check(&fw, &returns, report_period, today);
     let assessment = assess::assess(
         &fw,
         &returns,
@@ -125,7 +126,8 @@ pub fn run(command: Command) -> Result<u8> {
             focus_area: area,
         },
     );
-    let completeness = complete::check(&fw, &returns, report_period, today);
+    // The observations are not needed past this point: at national scale they are gigabytes.
+    drop(returns);
     let quality = quality(&fw, &completeness, &errors);
     let filters = Filters {
         area,
