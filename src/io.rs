@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressBarIter, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
 use crate::framework::MAX_FRAMEWORK_BYTES;
 use crate::returns::Source;
@@ -100,8 +101,11 @@ pub fn return_paths(given: &[PathBuf], framework: &Path) -> Result<Vec<PathBuf>>
 }
 
 /// Opens the return files for streaming. When they are large (more than a few seconds'
-/// work) and stderr is a terminal, reading them draws a progress bar on stderr.
-pub fn open_returns(paths: &[PathBuf]) -> Result<Vec<Source<BufReader<Progress<fs::File>>>>> {
+/// work) and stderr is a terminal, reading them draws a progress bar on stderr (indicatif),
+/// cleared when the files have been read.
+pub fn open_returns(
+    paths: &[PathBuf],
+) -> Result<Vec<Source<BufReader<ProgressBarIter<fs::File>>>>> {
     let files = paths
         .iter()
         .map(|p| {
@@ -112,71 +116,28 @@ pub fn open_returns(paths: &[PathBuf]) -> Result<Vec<Source<BufReader<Progress<f
         })
         .collect::<Result<Vec<_>>>()?;
     let total: u64 = files.iter().map(|(_, _, len)| len).sum();
-    let bar = (total > PROGRESS_MIN_BYTES && io::stderr().is_terminal()).then(|| {
-        std::sync::Arc::new(ProgressBar {
-            total,
-            done: std::sync::atomic::AtomicU64::new(0),
-            shown: std::sync::atomic::AtomicU64::new(0),
-        })
-    });
+    let bar = if total > PROGRESS_MIN_BYTES && io::stderr().is_terminal() {
+        let style = ProgressStyle::with_template(
+            "reading returns {wide_bar} {percent:>3}% of {total_bytes}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+            .with_style(style)
+            .with_finish(ProgressFinish::AndClear)
+    } else {
+        ProgressBar::hidden()
+    };
     Ok(files
         .into_iter()
         .map(|(p, f, _)| Source {
             name: display_path(p),
-            reader: BufReader::with_capacity(
-                256 * 1024,
-                Progress {
-                    inner: f,
-                    bar: bar.clone(),
-                },
-            ),
+            reader: BufReader::with_capacity(256 * 1024, bar.wrap_read(f)),
         })
         .collect())
 }
 
 /// Inputs above this size get a progress bar (about a second of reading).
 const PROGRESS_MIN_BYTES: u64 = 50 * 1024 * 1024;
-
-/// Bytes read of all the return files, shown as a bar on stderr in whole percents.
-pub struct ProgressBar {
-    total: u64,
-    done: std::sync::atomic::AtomicU64,
-    /// The percent last drawn.
-    shown: std::sync::atomic::AtomicU64,
-}
-
-/// A file read with a progress bar (or without, when `bar` is `None`).
-pub struct Progress<R> {
-    inner: R,
-    bar: Option<std::sync::Arc<ProgressBar>>,
-}
-
-impl<R: io::Read> io::Read for Progress<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(bar) = &self.bar {
-            use std::sync::atomic::Ordering::Relaxed;
-            let done = bar.done.fetch_add(n as u64, Relaxed) + n as u64;
-            let pct = (done.min(bar.total) * 100) / bar.total.max(1);
-            if pct > bar.shown.load(Relaxed) {
-                bar.shown.store(pct, Relaxed);
-                let line = if pct >= 100 {
-                    "\r\x1b[K".to_string() // finished: clear the bar
-                } else {
-                    let filled = (pct / 4) as usize;
-                    format!(
-                        "\rreading returns [{}{}] {pct:>3}% of {} MB",
-                        "#".repeat(filled),
-                        " ".repeat(25 - filled),
-                        bar.total / (1024 * 1024)
-                    )
-                };
-                write_stderr(line.as_bytes());
-            }
-        }
-        Ok(n)
-    }
-}
 
 /// A path as the user gave it, with `/` separators.
 pub fn display_path(p: &Path) -> String {
