@@ -36,6 +36,11 @@ fn color(choice: crate::cli::ColorChoice, terminal: bool) -> bool {
     }
 }
 
+/// Whether stdout is a terminal (a PDF is not written to one).
+pub fn stdout_is_terminal() -> bool {
+    io::stdout().is_terminal()
+}
+
 /// Whether stderr is a terminal (for progress output).
 pub fn stderr_is_terminal() -> bool {
     io::stderr().is_terminal()

@@ -69,10 +69,7 @@ pub fn run(command: Command) -> Result<u8> {
         TierArg::Executive => Tier::Executive,
         TierArg::Operational => Tier::Operational,
     });
-    if format == ReportFormat::Pdf
-        && output.is_none()
-        && std::io::IsTerminal::is_terminal(&std::io::stdout())
-    {
+    if format == ReportFormat::Pdf && output.is_none() && io::stdout_is_terminal() {
         bail!("the PDF is binary: write it to a file with -o briefing.pdf");
     }
 
