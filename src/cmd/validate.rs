@@ -91,5 +91,20 @@ fn summary(
         Some(p) => format!("; at {p}: {missing} missing, {late} late"),
         None => String::new(),
     };
-    format!("{files}, {rows} valid rows: {tally}{completeness}\n")
+    // Which codes, how often: the partner sees at a glance what to fix first.
+    let mut by_code: Vec<(diag::Code, usize)> = Vec::new();
+    for d in diags {
+        match by_code.iter_mut().find(|(c, _)| *c == d.code) {
+            Some((_, n)) => *n += 1,
+            None => by_code.push((d.code, 1)),
+        }
+    }
+    by_code.sort_by_key(|(c, _)| (c.severity(), *c));
+    let breakdown = if by_code.is_empty() {
+        String::new()
+    } else {
+        let parts: Vec<String> = by_code.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        format!(" ({})", parts.join(", "))
+    };
+    format!("{files}, {rows} valid rows: {tally}{breakdown}{completeness}\n")
 }
