@@ -289,6 +289,7 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
                 framework,
                 indicator,
                 &returns.observations,
+                &returns.parts,
                 &by_indicator[ii],
                 shown.seq(),
             );
@@ -402,6 +403,7 @@ fn build_series(
     framework: &Framework,
     indicator: &Indicator,
     observations: &[Observation],
+    parts: &[crate::returns::Parts],
     group: &[u32],
     max_seq: i32,
 ) -> Vec<Series> {
@@ -430,11 +432,12 @@ fn build_series(
             continue; // a repeated period: the first row read wins
         }
         let o = &observations[i];
+        let p = crate::returns::parts_of(parts, o);
         s.push(Entry {
             seq,
             value: o.value,
-            numerator: o.numerator,
-            denominator: o.denominator,
+            numerator: p.numerator,
+            denominator: p.denominator,
             origin: Origin::Own(i),
         });
     }

@@ -42,6 +42,7 @@ fn returns(fw: &Framework, text: &str) -> Returns {
         .collect();
     let col = |name: &str| headers.iter().position(|h| h == name);
     let mut observations = Vec::new();
+    let mut parts = Vec::new();
     for (line, rec) in rdr.records().enumerate() {
         let rec = rec.unwrap();
         let get = |name: &str| {
@@ -87,8 +88,11 @@ fn returns(fw: &Framework, text: &str) -> Returns {
             area: area as u32,
             period,
             value: num(get("value")),
-            numerator: num(get("numerator")),
-            denominator: num(get("denominator")),
+            parts: crate::returns::push_parts(
+                &mut parts,
+                num(get("numerator")),
+                num(get("denominator")),
+            ),
             status: if get("status") == Some("provisional") {
                 Status::Provisional
             } else {
@@ -103,6 +107,7 @@ fn returns(fw: &Framework, text: &str) -> Returns {
         observations,
         files: vec!["test.csv".into()],
         date_columns: vec![0],
+        parts,
     }
 }
 
@@ -288,7 +293,16 @@ fn riverside() -> (Framework, Returns) {
     let mut all = Returns::default();
     for f in ["council", "nhs", "police", "schools"] {
         let text = std::fs::read_to_string(format!("{root}/returns/{f}.csv")).unwrap();
-        all.observations.extend(returns(&fw, &text).observations);
+        let one = returns(&fw, &text);
+        let offset = all.parts.len() as u32;
+        all.parts.extend(one.parts);
+        all.observations
+            .extend(one.observations.into_iter().map(|mut o| {
+                if o.parts != crate::returns::NO_PARTS {
+                    o.parts += offset;
+                }
+                o
+            }));
     }
     (fw, all)
 }
@@ -459,7 +473,7 @@ mod no_panic {
     use crate::period::{Frequency, Period, YearStart};
     use crate::returns::{Observation, Returns, Status};
 
-    fn obs() -> impl Strategy<Value = Observation> {
+    fn obs() -> impl Strategy<Value = (Observation, Option<Decimal>, Option<Decimal>)> {
         (
             0u32..4,
             0u32..6,
@@ -480,27 +494,38 @@ mod no_panic {
                 } else {
                     (idx - 1) % 4 + 1
                 };
-                Observation {
-                    indicator: ind,
-                    area,
-                    period: Period::new(YearStart::April, freq, year, idx).unwrap(),
-                    value: v.map(|(m, s)| Decimal::new(m, s)),
-                    numerator: n.map(Decimal::from),
-                    denominator: den.map(Decimal::from),
-                    status: Status::Final,
-                    info: None,
-                    file: 0,
-                    line: 2,
-                }
+                (
+                    Observation {
+                        indicator: ind,
+                        area,
+                        period: Period::new(YearStart::April, freq, year, idx).unwrap(),
+                        value: v.map(|(m, s)| Decimal::new(m, s)),
+                        parts: crate::returns::NO_PARTS,
+                        status: Status::Final,
+                        info: None,
+                        file: 0,
+                        line: 2,
+                    },
+                    n.map(Decimal::from),
+                    den.map(Decimal::from),
+                )
             })
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
-        fn assess_is_total(observations in proptest::collection::vec(obs(), 0..60), y in 2020i32..2027, i in 1u8..5) {
+        fn assess_is_total(rows in proptest::collection::vec(obs(), 0..60), y in 2020i32..2027, i in 1u8..5) {
             let fw = framework(SMALL);
-            let rs = Returns { observations, files: vec![], date_columns: vec![] };
+            let mut parts = Vec::new();
+            let observations = rows
+                .into_iter()
+                .map(|(mut o, n, d)| {
+                    o.parts = crate::returns::push_parts(&mut parts, n, d);
+                    o
+                })
+                .collect();
+            let rs = Returns { observations, files: vec![], date_columns: vec![], parts };
             let a = assess(&fw, &rs, &options(&fw, q(y, i)));
             // every indicator has its focus-area row
             for ind in 0..fw.indicators.len() {

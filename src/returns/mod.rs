@@ -76,14 +76,37 @@ pub struct Observation {
     pub period: Period,
     /// `None` for a suppression marker (`[c]`, `x`, `..`): submitted, but no value.
     pub value: Option<Decimal>,
-    pub numerator: Option<Decimal>,
-    pub denominator: Option<Decimal>,
+    /// Index into [`Returns::parts`] of the row's numerator and denominator, or [`NO_PARTS`]:
+    /// most rows carry none, so they live beside the observations, not in each one.
+    pub parts: u32,
     pub status: Status,
     pub info: Option<Box<RowInfo>>,
     /// Index into [`Returns::files`].
     pub file: u32,
     /// Physical line the record starts on (header = 1).
     pub line: u32,
+}
+
+/// An observation's numerator and denominator from the side table.
+pub fn parts_of(parts: &[Parts], o: &Observation) -> Parts {
+    parts.get(o.parts as usize).copied().unwrap_or_default()
+}
+
+/// Adds a row's numerator and denominator to the side table; the index to keep, or
+/// [`NO_PARTS`] when it has neither.
+pub fn push_parts(
+    parts: &mut Vec<Parts>,
+    numerator: Option<Decimal>,
+    denominator: Option<Decimal>,
+) -> u32 {
+    if numerator.is_none() && denominator.is_none() {
+        return NO_PARTS;
+    }
+    parts.push(Parts {
+        numerator,
+        denominator,
+    });
+    (parts.len() - 1) as u32
 }
 
 impl Observation {
@@ -101,6 +124,16 @@ impl Observation {
     }
 }
 
+/// An observation's `parts` when it has no numerator or denominator.
+pub const NO_PARTS: u32 = u32::MAX;
+
+/// A row's numerator and denominator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Parts {
+    pub numerator: Option<Decimal>,
+    pub denominator: Option<Decimal>,
+}
+
 /// Every valid observation from every file, in file order then line order, with duplicates
 /// (same indicator, area, period and value) already dropped.
 #[derive(Debug, Clone, Default)]
@@ -110,9 +143,16 @@ pub struct Returns {
     pub files: Vec<String>,
     /// Per file, the 1-based field number of its `submitted_on` column (0 when it has none).
     pub date_columns: Vec<u32>,
+    /// Numerators and denominators, indexed by [`Observation::parts`].
+    pub parts: Vec<Parts>,
 }
 
 impl Returns {
+    /// An observation's numerator and denominator.
+    pub fn parts(&self, o: &Observation) -> Parts {
+        parts_of(&self.parts, o)
+    }
+
     /// The latest period among the observations (the one ending last).
     pub fn latest_period(&self) -> Option<Period> {
         self.observations

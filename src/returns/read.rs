@@ -172,6 +172,7 @@ struct Reader<'f> {
     as_of: NaiveDate,
     diags: Vec<Diagnostic>,
     observations: Vec<Observation>,
+    parts: Vec<super::Parts>,
     /// Rows removed after the fact (the first of a conflicting pair).
     dropped: Vec<bool>,
     /// The first row of each (indicator, area, period), for duplicates and conflicts.
@@ -197,6 +198,7 @@ pub fn read<R: BufRead + Send>(
         as_of,
         diags: Vec::new(),
         observations: Vec::new(),
+        parts: Vec::new(),
         dropped: Vec::new(),
         seen: Firsts::new(framework),
         files: Vec::new(),
@@ -224,6 +226,7 @@ pub fn read<R: BufRead + Send>(
             observations,
             files: r.files,
             date_columns: r.date_columns,
+            parts: r.parts,
         },
         r.diags,
     )
@@ -1145,8 +1148,7 @@ impl Reader<'_> {
             area: area as u32,
             period,
             value,
-            numerator,
-            denominator,
+            parts: super::push_parts(&mut self.parts, numerator, denominator),
             status,
             info,
             file: file_index,
