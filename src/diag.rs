@@ -323,7 +323,7 @@ pub fn write_csv(out: &mut dyn Write, diags: &[Diagnostic]) -> io::Result<()> {
         "period",
         "message",
     ])
-    .map_err(io::Error::other)?;
+    .map_err(crate::render::csv_error)?;
     for d in diags {
         let r = record(d);
         w.write_record([
@@ -337,7 +337,7 @@ pub fn write_csv(out: &mut dyn Write, diags: &[Diagnostic]) -> io::Result<()> {
             &crate::render::safe_cell(r.period),
             &crate::render::safe_cell(&r.message),
         ])
-        .map_err(io::Error::other)?;
+        .map_err(crate::render::csv_error)?;
     }
     w.flush()
 }

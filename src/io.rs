@@ -152,6 +152,14 @@ pub fn display_path(p: &Path) -> String {
 /// Writes `bytes` to `path` atomically: a temporary file beside it, renamed into place, so a
 /// failed run never leaves a partial file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// Writes what `render` produces to `path` atomically, streaming it into the temporary file.
+pub fn write_atomic_with(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -162,11 +170,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or_else(|| "output".into());
     let tmp = dir.join(format!(".{name}.pmf-tmp-{}", std::process::id()));
     let result = (|| -> Result<()> {
-        let mut f =
+        let file =
             fs::File::create(&tmp).with_context(|| format!("cannot write {}", path.display()))?;
-        f.write_all(bytes)
+        let mut out = io::BufWriter::with_capacity(256 * 1024, file);
+        render(&mut out).with_context(|| format!("cannot write {}", path.display()))?;
+        let file = out
+            .into_inner()
+            .map_err(|e| e.into_error())
             .with_context(|| format!("cannot write {}", path.display()))?;
-        f.sync_all().ok();
+        file.sync_all().ok();
         fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
         Ok(())
     })();
@@ -174,6 +186,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Writes what `render` produces to stdout, buffered; a closed pipe is not an error.
+pub fn write_stdout_with(render: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    let mut out = io::BufWriter::with_capacity(256 * 1024, io::stdout().lock());
+    match render(&mut out).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
 }
 
 /// Writes to stdout; a closed pipe (`pmf report | head`) is not an error.

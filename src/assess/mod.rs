@@ -172,7 +172,8 @@ pub struct Row {
     /// the report period. Rows without are kept only for the focus area, so every indicator
     /// appears in the table and the book; the CSV and JSON list only rows with a value.
     pub has_value: bool,
-    /// Up to the last 8 periods of the indicator's frequency up to `period`, oldest first.
+    /// Up to the last 8 periods of the indicator's frequency up to `period`, oldest first; kept
+    /// for the focus area's rows only (the ones the book charts), empty for the others.
     pub history: Vec<Point>,
 }
 
@@ -307,6 +308,7 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
                     shown,
                     report,
                     has_value,
+                    area == options.focus_area,
                     &returns.observations,
                     &targets,
                 ));
@@ -524,6 +526,7 @@ fn make_row(
     shown: Period,
     report: Period,
     has_value: bool,
+    with_history: bool,
     observations: &[Observation],
     targets: &TargetTable,
 ) -> Row {
@@ -637,16 +640,22 @@ fn make_row(
 
     let first = points.first().map(|p| p.0).unwrap_or(shown.seq());
     let from = shown.seq().saturating_sub(7).max(first);
-    let history = (from..=shown.seq())
-        .filter_map(period_of)
-        .map(|p| Point {
-            period: p,
-            value: series
-                .value(p.seq())
-                .map(|v| shown_value(v, series.get(p.seq()))),
-            target: targets.get(area, p).map(shown_target),
-        })
-        .collect();
+    // Only the focus area's rows are charted (the book's hot spots and theme sections); at
+    // national scale the other areas' histories would cost hundreds of megabytes for nothing.
+    let history = if !with_history {
+        Vec::new()
+    } else {
+        (from..=shown.seq())
+            .filter_map(period_of)
+            .map(|p| Point {
+                period: p,
+                value: series
+                    .value(p.seq())
+                    .map(|v| shown_value(v, series.get(p.seq()))),
+                target: targets.get(area, p).map(shown_target),
+            })
+            .collect()
+    };
 
     Row {
         indicator: ii,

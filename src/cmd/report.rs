@@ -134,20 +134,19 @@ pub fn run(command: Command) -> Result<u8> {
         area_given,
     };
     let view = briefing::build(&fw, &assessment, &filters, quality);
-    let mut bytes = Vec::new();
-    match format {
-        ReportFormat::Table => {
-            let color = output.is_none() && io::stdout_color(common.color)
-                || common.color == crate::cli::ColorChoice::Always;
-            render::table::write(&view, &mut bytes, color)?
-        }
-        ReportFormat::Csv => render::csv::write(&view, &mut bytes)?,
-        ReportFormat::Json => render::json::write(&view, &mut bytes)?,
-        ReportFormat::Pdf => render::pdf::write(&view, &mut bytes)?,
-    }
+    let color = output.is_none() && io::stdout_color(common.color)
+        || common.color == crate::cli::ColorChoice::Always;
+    // Rendered straight into the output (a temporary file renamed into place, or stdout), so a
+    // national CSV of hundreds of megabytes is never held in memory.
+    let render = |out: &mut dyn std::io::Write| match format {
+        ReportFormat::Table => render::table::write(&view, out, color),
+        ReportFormat::Csv => render::csv::write(&view, out),
+        ReportFormat::Json => render::json::write(&view, out),
+        ReportFormat::Pdf => render::pdf::write(&view, out),
+    };
     match output {
-        Some(path) => io::write_atomic(&path, &bytes)?,
-        None => io::write_stdout(&bytes)?,
+        Some(path) => io::write_atomic_with(&path, render)?,
+        None => io::write_stdout_with(render)?,
     }
     Ok(OK)
 }

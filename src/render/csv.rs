@@ -113,7 +113,7 @@ pub fn write(b: &Briefing, out: &mut dyn Write) -> io::Result<()> {
     let mut w = ::csv::WriterBuilder::new()
         .buffer_capacity(1 << 16)
         .from_writer(out);
-    w.write_record(COLUMNS).map_err(io::Error::other)?;
+    w.write_record(COLUMNS).map_err(crate::render::csv_error)?;
     // One reused buffer for the numbers, rather than a String per cell.
     let mut number = String::new();
     for &ri in &b.records {
@@ -129,9 +129,10 @@ pub fn write(b: &Briefing, out: &mut dyn Write) -> io::Result<()> {
                 }
                 Cell::Empty => w.write_field(b""),
             }
-            .map_err(io::Error::other)?;
+            .map_err(crate::render::csv_error)?;
         }
-        w.write_record(None::<&[u8]>).map_err(io::Error::other)?;
+        w.write_record(None::<&[u8]>)
+            .map_err(crate::render::csv_error)?;
     }
     w.flush()
 }

@@ -3,6 +3,15 @@
 
 use std::borrow::Cow;
 
+/// A CSV writer's error as an I/O error, keeping the I/O kind (a closed pipe stays a closed
+/// pipe, which `pmf report | head` must treat as success).
+pub fn csv_error(e: ::csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
 /// A text cell made safe for spreadsheets: a cell starting with `=`, `+`, `-`, `@`, tab or
 /// carriage return gets a leading `'` so it is never run as a formula (SPEC 5).
 pub fn safe_cell(text: &str) -> Cow<'_, str> {
