@@ -6,7 +6,9 @@
 //! arithmetic happens here: RAG, stages and forecasts come from [`crate::assess`].
 
 use crate::assess::{Assessment, Rag, Row};
-use crate::framework::{Framework, Tier};
+use crate::diag::{Code, Diagnostic};
+use crate::framework::{Framework, Match, Tier};
+use crate::period::Period;
 
 /// Counts of each RAG status, in `Rag::ALL` order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -266,5 +268,123 @@ pub fn build<'a>(
         quality,
         records,
         record_counts,
+    }
+}
+
+/// Missing, late and invalid returns by provider (in the framework's organisation order).
+pub fn quality(fw: &Framework, completeness: &[Diagnostic], invalid: &[Diagnostic]) -> Quality {
+    let mut by: Vec<ProviderQuality> = fw
+        .organisations
+        .iter()
+        .map(|o| ProviderQuality {
+            provider: o.name.clone(),
+            ..ProviderQuality::default()
+        })
+        .collect();
+    let none = by.len();
+    by.push(ProviderQuality {
+        provider: "(no provider named)".into(),
+        ..ProviderQuality::default()
+    });
+    let provider_of = |code: &str| match fw.indicator(code) {
+        Match::Exact(i) | Match::Loose(i) => fw.indicators[i].provider.unwrap_or(none),
+        Match::None => none,
+    };
+    let mut q = Quality::default();
+    for d in completeness {
+        let p = provider_of(&d.indicator);
+        let due = match fw.indicator(&d.indicator) {
+            Match::Exact(i) | Match::Loose(i) => {
+                Period::parse(&d.period, fw.year_start, Some(fw.indicators[i].frequency))
+                    .ok()
+                    .and_then(|p| {
+                        p.end_date()
+                            .checked_add_days(chrono::Days::new(u64::from(fw.deadline_days)))
+                    })
+            }
+            Match::None => None,
+        };
+        let what = match due {
+            Some(due) => format!("{} {} {}, due {due}", d.indicator, d.area, d.period),
+            None => format!("{} {} {}", d.indicator, d.area, d.period),
+        };
+        match d.code {
+            Code::MissingReturn => {
+                by[p].missing.push(what);
+                q.missing += 1;
+            }
+            Code::LateReturn => {
+                by[p].late.push(what);
+                q.late += 1;
+            }
+            _ => {}
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for d in invalid {
+        if !seen.insert((d.file.as_str(), d.line)) {
+            continue;
+        }
+        let p = provider_of(&d.indicator);
+        by[p]
+            .invalid
+            .push(format!("{}:{} {}", d.file, d.line, d.code));
+        q.invalid += 1;
+    }
+    q.providers = by
+        .into_iter()
+        .filter(|p| !(p.missing.is_empty() && p.late.is_empty() && p.invalid.is_empty()))
+        .collect();
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quality;
+    use crate::diag::{Code, Diagnostic};
+    use crate::framework::load;
+
+    #[test]
+    fn quality_groups_by_provider_with_due_dates_and_counts_rows_once() {
+        let fw = load(
+            "name: Q\norganisations: [{code: A, name: Alpha}, {code: B, name: Beta}]\nthemes:\n  - code: T\n    name: T\n    priorities:\n      - code: P\n        name: P\n        indicators:\n          - {code: I1, name: One, polarity: higher, provider: B, lead: {name: L, organisation: A}, targets: {2025/26: 1}}\n",
+            "pmf.yaml",
+            chrono::NaiveDate::from_ymd_opt(2025, 11, 15).unwrap(),
+        )
+        .framework
+        .unwrap();
+        let missing = Diagnostic::new(Code::MissingReturn, "", "m")
+            .indicator("I1")
+            .area("ALL")
+            .period("2025/26 Q2");
+        let late = Diagnostic::new(Code::LateReturn, "r.csv", "l")
+            .at(3, 7)
+            .indicator("I1")
+            .area("ALL")
+            .period("2025/26 Q1");
+        let bad = Diagnostic::new(Code::TypeError, "r.csv", "t")
+            .at(9, 4)
+            .indicator("I1");
+        let bad_again = Diagnostic::new(Code::BadDate, "r.csv", "d")
+            .at(9, 7)
+            .indicator("I1");
+        let unknown = Diagnostic::new(Code::UnknownIndicator, "r.csv", "u")
+            .at(10, 1)
+            .indicator("ZZ");
+        let q = quality(&fw, &[missing, late], &[bad, bad_again, unknown]);
+        assert_eq!((q.missing, q.late, q.invalid), (1, 1, 2));
+        assert_eq!(q.providers.len(), 2);
+        assert_eq!(q.providers[0].provider, "Beta");
+        assert_eq!(
+            q.providers[0].missing,
+            vec!["I1 ALL 2025/26 Q2, due 2025-10-28"]
+        );
+        assert_eq!(
+            q.providers[0].late,
+            vec!["I1 ALL 2025/26 Q1, due 2025-07-28"]
+        );
+        assert_eq!(q.providers[0].invalid, vec!["r.csv:9 type-error"]);
+        assert_eq!(q.providers[1].provider, "(no provider named)");
+        assert_eq!(q.providers[1].invalid, vec!["r.csv:10 unknown-indicator"]);
     }
 }

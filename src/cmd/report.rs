@@ -4,9 +4,9 @@ use anyhow::{bail, Result};
 
 use super::{framework_or_stop, DATA, FAIL, OK};
 use crate::assess::{self, Options};
-use crate::briefing::{self, Filters, ProviderQuality, Quality};
+use crate::briefing::{self, Filters};
 use crate::cli::{Command, ReportFormat, TierArg};
-use crate::diag::{self, Code, Diagnostic, Style, Tally};
+use crate::diag::{self, Diagnostic, Style, Tally};
 use crate::framework::{Framework, Match, Tier};
 use crate::io;
 use crate::period::{Frequency, Period};
@@ -125,7 +125,7 @@ pub fn run(command: Command) -> Result<u8> {
     );
     // The observations are not needed past this point: at national scale they are gigabytes.
     drop(returns);
-    let quality = quality(&fw, &completeness, &errors);
+    let quality = briefing::quality(&fw, &completeness, &errors);
     let filters = Filters {
         area,
         theme,
@@ -194,71 +194,4 @@ pub fn report_period(
             .latest_quarter()
             .ok_or_else(|| "there are no returns to report on: name the period with --quarter and --year, or --period".to_string()),
     }
-}
-
-/// Missing, late and invalid returns by provider (in the framework's organisation order).
-fn quality(fw: &Framework, completeness: &[Diagnostic], invalid: &[Diagnostic]) -> Quality {
-    let mut by: Vec<ProviderQuality> = fw
-        .organisations
-        .iter()
-        .map(|o| ProviderQuality {
-            provider: o.name.clone(),
-            ..ProviderQuality::default()
-        })
-        .collect();
-    let none = by.len();
-    by.push(ProviderQuality {
-        provider: "(no provider named)".into(),
-        ..ProviderQuality::default()
-    });
-    let provider_of = |code: &str| match fw.indicator(code) {
-        Match::Exact(i) | Match::Loose(i) => fw.indicators[i].provider.unwrap_or(none),
-        Match::None => none,
-    };
-    let mut q = Quality::default();
-    for d in completeness {
-        let p = provider_of(&d.indicator);
-        let due = match fw.indicator(&d.indicator) {
-            Match::Exact(i) | Match::Loose(i) => {
-                Period::parse(&d.period, fw.year_start, Some(fw.indicators[i].frequency))
-                    .ok()
-                    .and_then(|p| {
-                        p.end_date()
-                            .checked_add_days(chrono::Days::new(u64::from(fw.deadline_days)))
-                    })
-            }
-            Match::None => None,
-        };
-        let what = match due {
-            Some(due) => format!("{} {} {}, due {due}", d.indicator, d.area, d.period),
-            None => format!("{} {} {}", d.indicator, d.area, d.period),
-        };
-        match d.code {
-            Code::MissingReturn => {
-                by[p].missing.push(what);
-                q.missing += 1;
-            }
-            Code::LateReturn => {
-                by[p].late.push(what);
-                q.late += 1;
-            }
-            _ => {}
-        }
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for d in invalid {
-        if !seen.insert((d.file.as_str(), d.line)) {
-            continue;
-        }
-        let p = provider_of(&d.indicator);
-        by[p]
-            .invalid
-            .push(format!("{}:{} {}", d.file, d.line, d.code));
-        q.invalid += 1;
-    }
-    q.providers = by
-        .into_iter()
-        .filter(|p| !(p.missing.is_empty() && p.late.is_empty() && p.invalid.is_empty()))
-        .collect();
-    q
 }
