@@ -5,6 +5,7 @@
 #
 #   --rows subset   1,000,000 rows (default)   --rows full   22,400,000 rows (~0.8 GB of CSV)
 #   --runs N        timed runs per tool (default 5); the table shows the median wall time
+#   --timeout S     give up on a tool after S seconds (shown as "timed out"; default: none)
 #   --pmf PATH      an already built pmf binary (default: cargo build --release in this checkout)
 #   --tools LIST    comma-separated subset of: floor,pmf-validate,pmf-report,polars-validate,
 #                   polars-report,duckdb-validate,duckdb-report,pandas-validate,pandas-report
@@ -15,14 +16,15 @@
 # A tool whose command fails is skipped and marked so in the table. Not part of CI.
 set -euo pipefail
 
-ROWS=subset RUNS=5 PMF_BIN="" TOOLS=""
+ROWS=subset RUNS=5 PMF_BIN="" TOOLS="" TIMEOUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) ROWS="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
     --pmf) PMF_BIN="$2"; shift 2 ;;
     --tools) TOOLS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --timeout) TIMEOUT="$2"; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -131,8 +133,13 @@ for run in $(seq 1 "$RUNS"); do
     [ "$run" = 1 ] && : >"$SCRATCH/$name.times"
     rm -f "${OUTS[$i]}"
     set +e
-    /usr/bin/time -f '%e %M' -o "$SCRATCH/$name.time1" bash -c "${CMDS[$i]}" 2>"$SCRATCH/$name.stderr" >/dev/null
+    /usr/bin/time -f '%e %M' -o "$SCRATCH/$name.time1" ${TIMEOUT:+timeout "$TIMEOUT"} bash -c "${CMDS[$i]}" 2>"$SCRATCH/$name.stderr" >/dev/null
     rc=$?
+    if [ -n "$TIMEOUT" ] && [ "$rc" = 124 ]; then
+      NOTE[$name]="timed out after $TIMEOUT s (peak $(tail -1 "$SCRATCH/$name.time1" | awk '{printf "%.0f", $2 / 1024}') MB)"
+      say "$name run $run: ${NOTE[$name]}"
+      continue
+    fi
     set -e
     if [[ " ${OKCODES[$i]} " != *" $rc "* ]] || [ ! -s "${OUTS[$i]}" ]; then
       why="$( (grep -v "^Command exited" "$SCRATCH/$name.stderr" || true) | tail -1 | tr "|" "/" | cut -c1-70)"
