@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     --pmf) PMF_BIN="$2"; shift 2 ;;
     --tools) TOOLS="$2"; shift 2 ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
