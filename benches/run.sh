@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The national-scale benchmark: pmf against the floor and the polars / DuckDB / pandas peers.
 #
-#   benches/run.sh [--rows subset|full] [--runs N] [--pmf PATH] [--base PATH] [--tools LIST]
+#   benches/run.sh [--rows subset|full] [--runs N] [--timeout S] [--pmf PATH] [--base PATH] [--tools LIST]
 #
 #   --rows subset   1,000,000 rows (default)   --rows full   22,400,000 rows (~0.8 GB of CSV)
 #   --runs N        timed runs per tool (default 5); the table shows the median wall time
+#   --timeout S     give up on a tool after S seconds (shown as "timed out"; default: none)
 #   --pmf PATH      an already built pmf binary (default: cargo build --release in this checkout)
 #   --base PATH     also time this pmf binary (an earlier build) as base-validate and base-report,
 #                   interleaved with the rest, for before/after ratios measured in the same run
@@ -18,7 +19,7 @@
 # A tool whose command fails is skipped and marked so in the table. Not part of CI.
 set -euo pipefail
 
-ROWS=subset RUNS=5 PMF_BIN="" BASE_BIN="" TOOLS=""
+ROWS=subset RUNS=5 PMF_BIN="" BASE_BIN="" TOOLS="" TIMEOUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) ROWS="$2"; shift 2 ;;
@@ -26,7 +27,8 @@ while [ $# -gt 0 ]; do
     --pmf) PMF_BIN="$2"; shift 2 ;;
     --tools) TOOLS="$2"; shift 2 ;;
     --base) BASE_BIN="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --timeout) TIMEOUT="$2"; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -139,8 +141,13 @@ for run in $(seq 1 "$RUNS"); do
     [ "$run" = 1 ] && : >"$SCRATCH/$name.times"
     rm -f "${OUTS[$i]}"
     set +e
-    /usr/bin/time -f '%e %M' -o "$SCRATCH/$name.time1" bash -c "${CMDS[$i]}" 2>"$SCRATCH/$name.stderr" >/dev/null
+    /usr/bin/time -f '%e %M' -o "$SCRATCH/$name.time1" ${TIMEOUT:+timeout "$TIMEOUT"} bash -c "${CMDS[$i]}" 2>"$SCRATCH/$name.stderr" >/dev/null
     rc=$?
+    if [ -n "$TIMEOUT" ] && [ "$rc" = 124 ]; then
+      NOTE[$name]="timed out after $TIMEOUT s (peak $(tail -1 "$SCRATCH/$name.time1" | awk '{printf "%.0f", $2 / 1024}') MB)"
+      say "$name run $run: ${NOTE[$name]}"
+      continue
+    fi
     set -e
     if [[ " ${OKCODES[$i]} " != *" $rc "* ]] || [ ! -s "${OUTS[$i]}" ]; then
       why="$( (grep -v "^Command exited" "$SCRATCH/$name.stderr" || true) | tail -1 | tr "|" "/" | cut -c1-70)"

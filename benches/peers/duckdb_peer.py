@@ -6,6 +6,7 @@
 """
 import os
 import sys
+import tempfile
 import time
 
 import duckdb
@@ -332,6 +333,8 @@ def main():
     fw = C.load_framework(a.framework)
     con = Timed(duckdb.connect())
     con.execute(f"SET threads = {os.cpu_count()}")
+    # spill to the system temp folder, not ./.tmp in whatever folder the peer runs from
+    con.execute(f"SET temp_directory = {q(os.path.join(tempfile.gettempdir(), 'duckdb_peer'))}")
     load(con, fw, a.returns)
     rel = validate(con, fw) if a.command == "validate" else report(con, fw, a.quarter, a.year)
     out = "/dev/stdout" if a.output == "-" else a.output
