@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Result;
 use chrono::NaiveDate;
 
-use crate::cli::{Cli, Command, Common};
+use crate::cli::{Cli, ColorChoice, Command, Common, ProblemFormat};
 use crate::diag::{self, Diagnostic, Style, Tally};
 use crate::framework::{self, Framework};
 use crate::io;
@@ -70,6 +70,36 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(OK)
         }
     }
+}
+
+/// Prints problems in the chosen format. The summary line closes the text on stdout; with
+/// `json` or `csv` it goes to stderr, so stdout stays machine-readable.
+pub fn print_problems(
+    diags: &[Diagnostic],
+    format: ProblemFormat,
+    color: ColorChoice,
+    summary: &str,
+) -> Result<()> {
+    let mut out = Vec::new();
+    match format {
+        ProblemFormat::Text => {
+            diag::write_text(
+                &mut out,
+                diags,
+                Style {
+                    color: io::stdout_color(color),
+                },
+            )?;
+            out.extend_from_slice(summary.as_bytes());
+        }
+        ProblemFormat::Json => diag::write_json(&mut out, diags)?,
+        ProblemFormat::Csv => diag::write_csv(&mut out, diags)?,
+    }
+    io::write_stdout(&out)?;
+    if format != ProblemFormat::Text {
+        io::write_stderr(summary.as_bytes());
+    }
+    Ok(())
 }
 
 /// "Today": `--as-of`, else the clock.

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::{framework_or_stop, today, DATA, FAIL, OK};
+use super::{framework_or_stop, print_problems, today, DATA, FAIL, OK};
 use crate::cli::{Common, ProblemFormat};
-use crate::diag::{self, Diagnostic, Style, Tally};
+use crate::diag::{self, Diagnostic, Tally};
 use crate::io;
 use crate::period::Period;
 use crate::returns::{self, complete};
@@ -37,29 +37,8 @@ pub fn run(
         diags.extend(complete::check(&fw, &returns, p, today));
     }
     let tally = Tally::of(&diags);
-    let mut out = Vec::new();
-    match format {
-        ProblemFormat::Text => {
-            diag::write_text(
-                &mut out,
-                &diags,
-                Style {
-                    color: io::stdout_color(common.color),
-                },
-            )?;
-            out.extend_from_slice(
-                summary(&paths, returns.observations.len(), period, tally, &diags).as_bytes(),
-            );
-        }
-        ProblemFormat::Json => diag::write_json(&mut out, &diags)?,
-        ProblemFormat::Csv => diag::write_csv(&mut out, &diags)?,
-    }
-    io::write_stdout(&out).context("writing the problems")?;
-    if format != ProblemFormat::Text {
-        io::write_stderr(
-            summary(&paths, returns.observations.len(), period, tally, &diags).as_bytes(),
-        );
-    }
+    let summary = summary(&paths, returns.observations.len(), period, tally, &diags);
+    print_problems(&diags, format, common.color, &summary).context("writing the problems")?;
     Ok(if tally.errors > 0 || (strict && tally.warnings > 0) {
         DATA
     } else {

@@ -83,15 +83,21 @@ fn example_book() -> (Framework, Vec<u8>) {
         focus_area: fw.default_area(),
     };
     let a = crate::assess::assess(&fw, &returns, &options);
+    let out = render(&fw, &a);
+    (fw, out)
+}
+
+/// The book of an assessment, through the real briefing builder with no filters.
+fn render(fw: &Framework, a: &crate::assess::Assessment) -> Vec<u8> {
     let b = crate::briefing::build(
-        &fw,
-        &a,
+        fw,
+        a,
         &crate::briefing::Filters::default(),
         Default::default(),
     );
     let mut out = Vec::new();
     super::write(&b, &mut out).expect("writes into a Vec");
-    (fw, out)
+    out
 }
 
 #[test]
@@ -226,15 +232,11 @@ fn an_empty_briefing_still_makes_a_book() {
         as_of,
         rows: Vec::new(),
     };
-    let b = crate::briefing::build(
-        &fw,
-        &a,
-        &crate::briefing::Filters::default(),
-        Default::default(),
-    );
-    let mut out = Vec::new();
-    super::write(&b, &mut out).expect("writes into a Vec");
+    let out = render(&fw, &a);
     assert!(out.starts_with(b"%PDF-"));
+    let path = save("empty-briefing.pdf", &out);
+    let text = tool("pdftotext", &[path.to_str().expect("utf-8 path"), "-"]);
+    assert!(text.contains(&fw.name), "the cover names the framework");
 }
 
 #[test]
