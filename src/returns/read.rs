@@ -749,6 +749,42 @@ impl Reader<'_> {
         let mut ok = true;
         let mut problems: Vec<Diagnostic> = Vec::new();
 
+        // A code from the return: matched exactly, matched ignoring case and spacing (a
+        // warning naming the framework's spelling), or unknown (an error listing the codes).
+        let resolve = |problems: &mut Vec<Diagnostic>,
+                       found: Match,
+                       kind: &str,
+                       text: &str,
+                       col: Col,
+                       unknown: Code| {
+            let spelling = |i: usize| {
+                if col == Col::Indicator {
+                    fw.indicators[i].code.as_str()
+                } else {
+                    fw.areas[i].code.as_str()
+                }
+            };
+            match found {
+                Match::Exact(i) => Some(i),
+                Match::Loose(i) => {
+                    let msg = format!("the {kind} `{text}` was read as `{}`", spelling(i));
+                    problems.push(mk(Code::NormalisedValue, col, msg));
+                    Some(i)
+                }
+                Match::None => {
+                    // Only built for an unknown code: listing 200 codes per row would be slow.
+                    let known = if col == Col::Indicator {
+                        short_list(fw.indicators.iter().map(|i| i.code.as_str()))
+                    } else {
+                        fw.area_list()
+                    };
+                    let msg = format!("the {kind} `{text}` is not in the framework");
+                    problems.push(mk(unknown, col, msg).help(format!("the {kind}s are {known}")));
+                    None
+                }
+            }
+        };
+
         // Indicator.
         let ind_code = indicator_text.trim();
         let indicator = if ind_code.is_empty() {
@@ -762,34 +798,15 @@ impl Reader<'_> {
             );
             None
         } else {
-            match self.lookup_indicator(ind_code) {
-                Match::Exact(i) => Some(i),
-                Match::Loose(i) => {
-                    problems.push(mk(
-                        Code::NormalisedValue,
-                        Col::Indicator,
-                        format!(
-                            "the indicator `{ind_code}` was read as `{}`",
-                            fw.indicators[i].code
-                        ),
-                    ));
-                    Some(i)
-                }
-                Match::None => {
-                    problems.push(
-                        mk(
-                            Code::UnknownIndicator,
-                            Col::Indicator,
-                            format!("the indicator `{ind_code}` is not in the framework"),
-                        )
-                        .help(format!(
-                            "the indicators are {}",
-                            short_list(fw.indicators.iter().map(|i| i.code.as_str()))
-                        )),
-                    );
-                    None
-                }
-            }
+            let found = self.lookup_indicator(ind_code);
+            resolve(
+                &mut problems,
+                found,
+                "indicator",
+                ind_code,
+                Col::Indicator,
+                Code::UnknownIndicator,
+            )
         };
         let ind = indicator.map(|i| &fw.indicators[i]);
 
@@ -798,28 +815,15 @@ impl Reader<'_> {
         let area = if area_code.is_empty() {
             Some(fw.default_area())
         } else {
-            match self.lookup_area(area_code) {
-                Match::Exact(a) => Some(a),
-                Match::Loose(a) => {
-                    problems.push(mk(
-                        Code::NormalisedValue,
-                        Col::Area,
-                        format!("the area `{area_code}` was read as `{}`", fw.areas[a].code),
-                    ));
-                    Some(a)
-                }
-                Match::None => {
-                    problems.push(
-                        mk(
-                            Code::UnknownArea,
-                            Col::Area,
-                            format!("the area `{area_code}` is not in the framework"),
-                        )
-                        .help(format!("the areas are {}", fw.area_list())),
-                    );
-                    None
-                }
-            }
+            let found = self.lookup_area(area_code);
+            resolve(
+                &mut problems,
+                found,
+                "area",
+                area_code,
+                Col::Area,
+                Code::UnknownArea,
+            )
         };
 
         // Period.
