@@ -438,13 +438,7 @@ impl Canvas {
         }
         ops.push(Op::DrawLine {
             line: Line {
-                points: pts
-                    .iter()
-                    .map(|&(x, y)| LinePoint {
-                        p: point(x, y),
-                        bezier: false,
-                    })
-                    .collect(),
+                points: line_points(pts),
                 is_closed: false,
             },
         });
@@ -462,13 +456,7 @@ impl Canvas {
         ops.push(Op::DrawPolygon {
             polygon: Polygon {
                 rings: vec![PolygonRing {
-                    points: pts
-                        .iter()
-                        .map(|&(x, y)| LinePoint {
-                            p: point(x, y),
-                            bezier: false,
-                        })
-                        .collect(),
+                    points: line_points(pts),
                 }],
                 mode: PaintMode::Fill,
                 winding_order: WindingOrder::NonZero,
@@ -668,4 +656,14 @@ fn set_document_id(bytes: &mut [u8]) {
 
 fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// Straight-segment points in page millimetres, for lines and polygons.
+fn line_points(pts: &[(f32, f32)]) -> Vec<LinePoint> {
+    pts.iter()
+        .map(|&(x, y)| LinePoint {
+            p: point(x, y),
+            bezier: false,
+        })
+        .collect()
 }
