@@ -6,71 +6,28 @@
 //! delimiters sniffed from the header, CRLF, quoted fields with embedded newlines, blank and
 //! ragged rows. Completeness (missing and late returns) is [`super::complete`]'s job.
 
+mod check;
+mod chunk;
+
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::io::BufRead;
+use std::sync::{mpsc, Mutex};
+
+use chunk::Chunk;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::value::{self, Cell};
-use super::{Observation, Prediction, Returns, RowInfo, Status};
+use super::{Observation, Returns};
 use crate::diag::{Code, Diagnostic};
-use crate::framework::{short_list, Framework, Match, Unit};
-use crate::period::{Frequency, Period};
+use crate::framework::Framework;
+use crate::period::Period;
 
 /// One file to read: its name as the user gave it, and its bytes.
 pub struct Source<R> {
     pub name: String,
     pub reader: R,
-}
-
-/// Passes bytes through, remembering where the line ends are, so a record's physical line can
-/// be found. The csv crate counts records rather than lines, skips blank lines, and reports a
-/// record as starting just after the previous record's terminator (on the LF of a CRLF), so
-/// the line ends right at that offset belong to terminators and skipped blank lines.
-struct LineCounter<R> {
-    inner: R,
-    offset: u64,
-    /// Offsets and bytes (CR or LF) not yet passed by the records read.
-    pending: std::collections::VecDeque<(u64, u8)>,
-    /// LFs already passed.
-    passed: u64,
-}
-
-impl<R: std::io::Read> std::io::Read for LineCounter<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
-            self.pending.push_back((self.offset + i as u64, buf[i]));
-        }
-        self.offset += n as u64;
-        Ok(n)
-    }
-}
-
-impl<R> LineCounter<R> {
-    /// The 1-based line on which the record the csv crate places at `offset` really starts
-    /// (offsets must not go backwards).
-    fn line_of(&mut self, offset: u64) -> u64 {
-        while let Some(&(p, b)) = self.pending.front() {
-            if p >= offset {
-                break;
-            }
-            self.passed += u64::from(b == b'\n');
-            self.pending.pop_front();
-        }
-        let mut q = offset;
-        while let Some(&(p, b)) = self.pending.front() {
-            if p != q {
-                break;
-            }
-            self.passed += u64::from(b == b'\n');
-            self.pending.pop_front();
-            q += 1;
-        }
-        self.passed + 1
-    }
 }
 
 /// The columns pmf reads.
@@ -179,12 +136,6 @@ struct Reader<'f> {
     seen: Firsts,
     files: Vec<String>,
     date_columns: Vec<u32>,
-    /// Parsed periods by text and frequency hint, each with whether it ends after `as_of`.
-    periods: FxHashMap<Box<str>, [Option<ParsedPeriod>; 5]>,
-    /// The last indicator code read and its match: rows usually come grouped by indicator.
-    last_indicator: Option<(Box<str>, Match)>,
-    /// Area codes already looked up (bounded, like `periods`).
-    areas: FxHashMap<Box<str>, Match>,
 }
 
 /// Read every source. Returns the valid observations and every problem found, in file order.
@@ -203,9 +154,6 @@ pub fn read<R: BufRead + Send>(
         seen: Firsts::new(framework),
         files: Vec::new(),
         date_columns: Vec::new(),
-        periods: FxHashMap::default(),
-        last_indicator: None,
-        areas: FxHashMap::default(),
     };
     for source in sources {
         let index = r.files.len() as u32;
@@ -344,23 +292,13 @@ impl Firsts {
     }
 }
 
+/// Bytes per chunk of a file handed to a checking thread.
+const CHUNK_BYTES: usize = 1 << 20;
+/// Chunks read ahead of the merge: bounds the memory in flight.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
 /// A period as parsed from a cell, with whether it ends after `as_of` (a `future-period`).
 type ParsedPeriod = Result<(Period, bool), crate::period::PeriodError>;
-
-/// Records per batch handed from the parsing thread to the checking thread.
-const BATCH_RECORDS: usize = 4096;
-/// Batches parsed ahead of the checking thread: bounds the memory in flight.
-const BATCHES_IN_FLIGHT: usize = 4;
-
-/// Parsed records on their way to be checked, with the physical line each starts on.
-#[derive(Default)]
-struct Batch {
-    records: Vec<csv::ByteRecord>,
-    lines: Vec<Option<u64>>,
-    len: usize,
-    /// A read error after the last record: its line (when known) and message.
-    error: Option<(Option<u64>, String)>,
-}
 
 /// Where each column is in one file (0-based field index).
 struct Layout {
@@ -396,64 +334,69 @@ impl Reader<'_> {
             }
         };
         let delimiter = sniff_delimiter(&first_line);
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(LineCounter {
-                inner: input,
-                offset: 0,
-                pending: std::collections::VecDeque::new(),
-                passed: 0,
-            });
-
+        let mut chunker = chunk::Chunker::new(input, delimiter, CHUNK_BYTES);
         let mut record = csv::ByteRecord::new();
-        let mut encoding_warned = false;
+        let mut warned = false;
         let mut next_line = 1u64; // the line after the previous record
-                                  // Header.
-        let header_ok = loop {
-            match csv.read_byte_record(&mut record) {
-                Ok(true) => {
-                    let line = record
-                        .position()
-                        .map_or(1, |p| csv.get_mut().line_of(p.byte()));
-                    self.blank_lines(name, next_line, line);
-                    next_line = line + 1 + newlines(&record);
-                    if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::BlankRow,
-                                name,
-                                "this row is blank and was skipped",
-                            )
-                            .at(line as u32, 0),
-                        );
-                        continue;
+
+        // The header: the first record that is not blank.
+        let mut first = None;
+        'header: while let Some(mut chunk) = chunker.next_chunk(Vec::new()) {
+            let mut lines = check::Lines::new(&chunk.bytes, chunk.line);
+            let mut csv = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delimiter)
+                .from_reader(&chunk.bytes[..]);
+            loop {
+                match csv.read_byte_record(&mut record) {
+                    Ok(true) => {
+                        let at = record.position().map_or(0, |p| p.byte() as usize);
+                        let line = lines.line_of(at);
+                        self.blank_lines(name, next_line, line);
+                        next_line = line + 1 + newlines(&record);
+                        if is_blank(&record) {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::BlankRow,
+                                    name,
+                                    "this row is blank and was skipped",
+                                )
+                                .at(line as u32, 0),
+                            );
+                            continue;
+                        }
+                        chunk.start = csv.position().byte() as usize;
+                        first = Some(chunk);
+                        break 'header;
                     }
-                    break true;
-                }
-                Ok(false) => break false,
-                Err(e) => {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::MissingColumn,
-                            name,
-                            format!("the header could not be read: {}", csv_error(&e)),
-                        )
-                        .at(1, 0),
-                    );
-                    return;
+                    Ok(false) => break,
+                    Err(e) => {
+                        chunk.error.get_or_insert_with(|| csv_error(&e));
+                        break;
+                    }
                 }
             }
-        };
-        if !header_ok {
+            if let Some(e) = &chunk.error {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::MissingColumn,
+                        name,
+                        format!("the header could not be read: {e}"),
+                    )
+                    .at(1, 0),
+                );
+                return;
+            }
+        }
+        let Some(first) = first else {
             self.diags.push(
                 Diagnostic::new(Code::MissingColumn, name, "the file is empty: it needs a header row naming at least indicator, period and value")
                     .at(1, 0)
                     .help(format!("the columns pmf reads are {COLUMN_NAMES}")),
             );
             return;
-        }
+        };
         let header_line = (next_line - 1 - newlines(&record)) as u32;
         if delimiter != b',' {
             let what = if delimiter == b';' {
@@ -474,7 +417,7 @@ impl Reader<'_> {
         let mut cols = [None; 12];
         let mut unknown = Vec::new();
         for (i, raw) in record.iter().enumerate() {
-            let text = self.text(raw, name, header_line, &mut encoding_warned);
+            let text = self.text(raw, name, header_line, &mut warned);
             let folded = fold_header(&text);
             if folded.is_empty() {
                 continue;
@@ -553,112 +496,120 @@ impl Reader<'_> {
             return;
         }
 
-        // Two stages on two threads: one thread parses records (the csv crate's work, and
-        // finding each record's physical line), this one checks them. Records travel in
-        // batches that are sent back to be refilled, so no record is allocated per row, and
-        // at most a few batches are in flight, so memory does not grow with the file. The
-        // checking order is the file order, exactly as if it were one loop.
+        // The records: chunks of the file are parsed and checked on every core, and merged
+        // back in file order, so diagnostics and observations are exactly as if it were one
+        // loop. Chunk buffers are recycled and at most a few chunks are in flight, so memory
+        // does not grow with the file.
+        if chunker.finished() {
+            let mut checker = check::Checker::new(self.framework, self.as_of);
+            let checked = check::check_chunk(&mut checker, &first, name, delimiter, &layout);
+            self.merge(
+                file_index,
+                name,
+                &layout,
+                checked,
+                &mut next_line,
+                &mut warned,
+            );
+            return;
+        }
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 16));
+        let (fw, as_of, layout) = (self.framework, self.as_of, &layout);
+        let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Chunk)>(workers);
+        let work_rx = Mutex::new(work_rx);
         std::thread::scope(|scope| {
-            let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
-            let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
-            scope.spawn(move || loop {
-                let mut batch = empty_rx.try_recv().unwrap_or_default();
-                batch.len = 0;
-                batch.error = None;
-                let mut end = false;
-                while batch.len < BATCH_RECORDS {
-                    if batch.records.len() == batch.len {
-                        batch.records.push(csv::ByteRecord::new());
-                        batch.lines.push(None);
+            let (done_tx, done_rx) = mpsc::channel::<(usize, check::Checked)>();
+            let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
+            let (slot_tx, slot_rx) = mpsc::sync_channel::<()>(CHUNKS_IN_FLIGHT);
+            scope.spawn(move || {
+                let mut next = Some(first);
+                for seq in 0.. {
+                    let chunk = match next.take() {
+                        Some(c) => c,
+                        None => match chunker.next_chunk(free_rx.try_recv().unwrap_or_default()) {
+                            Some(c) => c,
+                            None => break,
+                        },
+                    };
+                    if slot_tx.send(()).is_err() || work_tx.send((seq, chunk)).is_err() {
+                        break;
                     }
-                    let record = &mut batch.records[batch.len];
-                    match csv.read_byte_record(record) {
-                        Ok(true) => {
-                            batch.lines[batch.len] =
-                                record.position().map(|p| csv.get_mut().line_of(p.byte()));
-                            batch.len += 1;
-                        }
-                        Ok(false) => {
-                            end = true;
-                            break;
-                        }
-                        Err(e) => {
-                            let line = e.position().map(|p| csv.get_mut().line_of(p.byte()));
-                            batch.error = Some((line, csv_error(&e)));
-                            end = true;
-                            break;
-                        }
-                    }
-                }
-                if full_tx.send(batch).is_err() || end {
-                    break;
                 }
             });
-            for batch in full_rx {
-                for (record, line) in batch.records[..batch.len].iter().zip(&batch.lines) {
-                    let line = line.unwrap_or(next_line);
-                    self.blank_lines(name, next_line, line);
-                    next_line = line + 1 + newlines(record);
-                    self.row(
+            for _ in 0..workers {
+                let (done_tx, free_tx, work_rx) = (done_tx.clone(), free_tx.clone(), &work_rx);
+                scope.spawn(move || {
+                    let mut checker = check::Checker::new(fw, as_of);
+                    loop {
+                        let job = match work_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((seq, chunk)) = job else { break };
+                        let checked =
+                            check::check_chunk(&mut checker, &chunk, name, delimiter, layout);
+                        let _ = free_tx.send(chunk.bytes);
+                        if done_tx.send((seq, checked)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop((done_tx, free_tx));
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut expected = 0;
+            for (seq, checked) in done_rx {
+                waiting.insert(seq, checked);
+                while let Some(checked) = waiting.remove(&expected) {
+                    self.merge(
                         file_index,
                         name,
-                        line as u32,
-                        record,
-                        &layout,
-                        &mut encoding_warned,
+                        layout,
+                        checked,
+                        &mut next_line,
+                        &mut warned,
                     );
+                    let _ = slot_rx.recv();
+                    expected += 1;
                 }
-                if let Some((line, message)) = &batch.error {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::RaggedRow,
-                            name,
-                            format!("this row could not be read: {message}"),
-                        )
-                        .at(line.unwrap_or(next_line) as u32, 0),
-                    );
-                }
-                let _ = empty_tx.send(batch);
             }
         });
     }
 
-    /// `Framework::indicator`, remembering the last code (rows come grouped by indicator).
-    fn lookup_indicator(&mut self, code: &str) -> Match {
-        if let Some((last, m)) = &self.last_indicator {
-            if **last == *code {
-                return *m;
+    /// Takes a checked chunk's records in file order: blank lines between records, the file's
+    /// one encoding warning, each record's problems, then duplicates and the rows kept.
+    fn merge(
+        &mut self,
+        file_index: u32,
+        name: &str,
+        layout: &Layout,
+        checked: check::Checked,
+        next_line: &mut u64,
+        warned: &mut bool,
+    ) {
+        let mut diags = checked.diags.into_iter();
+        for rec in checked.recs {
+            self.blank_lines(name, *next_line, rec.line);
+            *next_line = rec.next_line;
+            if rec.non_utf8 && !*warned {
+                *warned = true;
+                self.diags.push(encoding_warning(name, rec.line as u32));
+            }
+            self.diags.extend(diags.by_ref().take(rec.diags as usize));
+            if let Some(c) = rec.keep {
+                self.keep(file_index, name, rec.line as u32, layout, c);
             }
         }
-        let m = self.framework.indicator(code);
-        self.last_indicator = Some((code.into(), m));
-        m
-    }
-
-    /// `Framework::area`, each distinct code looked up once.
-    fn lookup_area(&mut self, code: &str) -> Match {
-        if let Some(m) = self.areas.get(code) {
-            return *m;
+        if let Some(message) = checked.error {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::RaggedRow,
+                    name,
+                    format!("this row could not be read: {message}"),
+                )
+                .at(*next_line as u32, 0),
+            );
         }
-        let m = self.framework.area(code);
-        if self.areas.len() < 100_000 {
-            self.areas.insert(code.into(), m);
-        }
-        m
-    }
-
-    /// Periods repeat on nearly every row: each distinct text is parsed once per hint.
-    fn parse_period(&mut self, text: &str, hint: Option<Frequency>) -> ParsedPeriod {
-        let slot = hint.map_or(0, |f| f as usize + 1);
-        if let Some(cached) = self.periods.get(text).and_then(|e| e[slot].as_ref()) {
-            return cached.clone();
-        }
-        let parsed = Period::parse(text, self.framework.year_start, hint)
-            .map(|p| (p, p.end_date() > self.as_of));
-        if self.periods.len() < 100_000 {
-            self.periods.entry(text.into()).or_default()[slot] = Some(parsed.clone());
-        }
-        parsed
     }
 
     /// Reports the blank lines between `from` and `to` (exclusive), which the csv crate skips.
@@ -671,7 +622,7 @@ impl Reader<'_> {
         }
     }
 
-    /// A field as text: UTF-8, or Windows-1252 with one warning per file.
+    /// A header field as text: UTF-8, or Windows-1252 with one warning per file.
     fn text<'b>(
         &mut self,
         raw: &'b [u8],
@@ -684,11 +635,7 @@ impl Reader<'_> {
             Err(_) => {
                 if !*warned {
                     *warned = true;
-                    self.diags.push(
-                        Diagnostic::new(Code::Encoding, name, "the file is not UTF-8; it was read as Windows-1252 (Excel's \"CSV\")")
-                            .at(line, 0)
-                            .help("check accented letters and £ signs came through; save as \"CSV UTF-8\" to be sure"),
-                    );
+                    self.diags.push(encoding_warning(name, line));
                 }
                 let (text, _, _) = encoding_rs::WINDOWS_1252.decode(raw);
                 Cow::Owned(text.into_owned())
@@ -696,381 +643,33 @@ impl Reader<'_> {
         }
     }
 
-    fn row(
+    /// Keeps a checked row, unless it repeats an earlier one (a duplicate, or a conflict when
+    /// the values differ).
+    fn keep(
         &mut self,
         file_index: u32,
         name: &str,
         line: u32,
-        rec: &csv::ByteRecord,
         layout: &Layout,
-        warned: &mut bool,
+        c: check::Candidate,
     ) {
-        if rec
-            .iter()
-            .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
-        {
-            self.diags.push(
-                Diagnostic::new(Code::BlankRow, name, "this row is blank and was skipped")
-                    .at(line, 0),
-            );
-            return;
-        }
-        let field = |c: Col| layout.get(c).and_then(|i| rec.get(i));
-        let get = |me: &mut Self, c: Col, warned: &mut bool| -> Cow<'_, str> {
-            match field(c) {
-                Some(raw) => me.text(raw, name, line, warned),
-                None => Cow::Borrowed(""),
-            }
-        };
-        let indicator_text = get(self, Col::Indicator, warned);
-        let area_text = get(self, Col::Area, warned);
-        let period_text = get(self, Col::Period, warned);
-        let mk = |code: Code, col: Col, msg: String| {
-            Diagnostic::new(code, name, msg)
-                .at(line, layout.get(col).map_or(0, |i| i as u32 + 1))
-                .indicator(indicator_text.trim())
-                .area(area_text.trim())
-                .period(period_text.trim())
-        };
-        if rec.len() != layout.width {
-            let msg = format!(
-                "this row has {} fields but the header has {}: a stray or unquoted comma? The row was not read",
-                rec.len(),
-                layout.width
-            );
-            self.diags.push(
-                mk(Code::RaggedRow, Col::Indicator, msg)
-                    .at(line, 0)
-                    .help("put quotes around any cell that contains the delimiter"),
-            );
-            return;
-        }
         let fw = self.framework;
-        let mut ok = true;
-        let mut problems: Vec<Diagnostic> = Vec::new();
-
-        // A code from the return: matched exactly, matched ignoring case and spacing (a
-        // warning naming the framework's spelling), or unknown (an error listing the codes).
-        let resolve = |problems: &mut Vec<Diagnostic>,
-                       found: Match,
-                       kind: &str,
-                       text: &str,
-                       col: Col,
-                       unknown: Code| {
-            let spelling = |i: usize| {
-                if col == Col::Indicator {
-                    fw.indicators[i].code.as_str()
-                } else {
-                    fw.areas[i].code.as_str()
-                }
-            };
-            match found {
-                Match::Exact(i) => Some(i),
-                Match::Loose(i) => {
-                    let msg = format!("the {kind} `{text}` was read as `{}`", spelling(i));
-                    problems.push(mk(Code::NormalisedValue, col, msg));
-                    Some(i)
-                }
-                Match::None => {
-                    // Only built for an unknown code: listing 200 codes per row would be slow.
-                    let known = if col == Col::Indicator {
-                        short_list(fw.indicators.iter().map(|i| i.code.as_str()))
-                    } else {
-                        fw.area_list()
-                    };
-                    let msg = format!("the {kind} `{text}` is not in the framework");
-                    problems.push(mk(unknown, col, msg).help(format!("the {kind}s are {known}")));
-                    None
-                }
-            }
+        let (indicator, area, period, value) =
+            (c.indicator as usize, c.area as usize, c.period, c.value);
+        let value_col = layout.get(Col::Value).map_or(0, |i| i as u32 + 1);
+        let (ind_text, area_text) = match &c.texts {
+            Some(t) => (t[0].as_str(), t[1].as_str()),
+            None => (
+                fw.indicators[indicator].code.as_str(),
+                fw.areas[area].code.as_str(),
+            ),
         };
-
-        // Indicator.
-        let ind_code = indicator_text.trim();
-        let indicator = if ind_code.is_empty() {
-            problems.push(
-                mk(
-                    Code::UnknownIndicator,
-                    Col::Indicator,
-                    "the indicator code is empty".into(),
-                )
-                .help("every row needs the indicator's code from the framework"),
-            );
-            None
-        } else {
-            let found = self.lookup_indicator(ind_code);
-            resolve(
-                &mut problems,
-                found,
-                "indicator",
-                ind_code,
-                Col::Indicator,
-                Code::UnknownIndicator,
-            )
+        let mk = |code: Code, _col: Col, msg: String| {
+            Diagnostic::new(code, name, msg)
+                .at(line, value_col)
+                .indicator(ind_text)
+                .area(area_text)
         };
-        let ind = indicator.map(|i| &fw.indicators[i]);
-
-        // Area.
-        let area_code = area_text.trim();
-        let area = if area_code.is_empty() {
-            Some(fw.default_area())
-        } else {
-            let found = self.lookup_area(area_code);
-            resolve(
-                &mut problems,
-                found,
-                "area",
-                area_code,
-                Col::Area,
-                Code::UnknownArea,
-            )
-        };
-
-        // Period.
-        let ys = fw.year_start;
-        let period = match self.parse_period(&period_text, ind.map(|i| i.frequency)) {
-            Ok((p, future)) => {
-                let mut ok_p = Some(p);
-                if let Some(i) = ind {
-                    if p.frequency() != i.frequency {
-                        problems.push(
-                            mk(
-                                Code::WrongFrequency,
-                                Col::Period,
-                                format!(
-                                    "`{}` is {}, but `{}` is {} indicator",
-                                    period_text.trim(),
-                                    article(p.frequency().name()),
-                                    i.code,
-                                    crate::period::a_or_an(i.frequency.name())
-                                ),
-                            )
-                            .help(format!(
-                                "send {} periods, e.g. {}",
-                                i.frequency,
-                                i.frequency.example(ys)
-                            )),
-                        );
-                        ok_p = None;
-                    }
-                }
-                if future {
-                    problems.push(mk(
-                        Code::FuturePeriod,
-                        Col::Period,
-                        format!("{p} ends on {}, after {}: it has not finished yet", p.end_date(), self.as_of),
-                    ).help("check the period; a figure can only be returned once its period has ended"));
-                    ok_p = None;
-                }
-                ok_p
-            }
-            Err(e) => {
-                problems.push(mk(Code::BadPeriod, Col::Period, e.message));
-                None
-            }
-        };
-
-        // Value.
-        let percent = ind.is_some_and(|i| i.unit == Unit::Percent);
-        let value_text = get(self, Col::Value, warned);
-        let value: Option<Option<Decimal>> = match value::parse(&value_text, percent) {
-            Cell::Number { value, normalised } => {
-                if let Some(how) = normalised {
-                    problems.push(mk(
-                        Code::NormalisedValue,
-                        Col::Value,
-                        format!("`{}` was read as {value} ({how})", value_text.trim()),
-                    ));
-                }
-                Some(Some(value))
-            }
-            Cell::Suppressed => Some(None),
-            Cell::Empty => {
-                problems.push(
-                    mk(Code::MissingValue, Col::Value, "the value is empty".into())
-                        .help("send the figure, or a suppression marker such as [c] or [x] if it cannot be given"),
-                );
-                None
-            }
-            Cell::Invalid(why) => {
-                problems.push(mk(
-                    Code::TypeError,
-                    Col::Value,
-                    format!("the value `{}` cannot be read: {why}", value_text.trim()),
-                ));
-                None
-            }
-        };
-        let mut part = |me: &mut Self,
-                        c: Col,
-                        label: &str,
-                        problems: &mut Vec<Diagnostic>|
-         -> Option<Decimal> {
-            let t = get(me, c, warned);
-            match value::parse(&t, false) {
-                Cell::Number { value, normalised } => {
-                    if let Some(how) = normalised {
-                        problems.push(mk(
-                            Code::NormalisedValue,
-                            c,
-                            format!("the {label} `{}` was read as {value} ({how})", t.trim()),
-                        ));
-                    }
-                    Some(value)
-                }
-                Cell::Empty | Cell::Suppressed => None,
-                Cell::Invalid(why) => {
-                    problems.push(mk(
-                        Code::TypeError,
-                        c,
-                        format!("the {label} `{}` cannot be read: {why}", t.trim()),
-                    ));
-                    None
-                }
-            }
-        };
-        let numerator = part(self, Col::Numerator, "numerator", &mut problems);
-        let denominator = part(self, Col::Denominator, "denominator", &mut problems);
-
-        // Ranges and the ratio.
-        if let (Some(i), Some(Some(v))) = (ind, value) {
-            if i.unit == Unit::Percent && (v < Decimal::ZERO || v > Decimal::ONE_HUNDRED) {
-                problems.push(
-                    mk(
-                        Code::OutOfRange,
-                        Col::Value,
-                        format!("{v} is not a percentage between 0 and 100"),
-                    )
-                    .help("send percentages as 0-100 (45.2, not 0.452 or 452)"),
-                );
-            } else if i.unit == Unit::Count && v < Decimal::ZERO {
-                problems.push(mk(
-                    Code::OutOfRange,
-                    Col::Value,
-                    format!("the value {v} is negative, but `{}` is a count", i.code),
-                ));
-            }
-        }
-        if denominator == Some(Decimal::ZERO) {
-            problems.push(
-                mk(
-                    Code::OutOfRange,
-                    Col::Denominator,
-                    "the denominator is 0, so the ratio cannot be computed".into(),
-                )
-                .help("send the figures, or a suppression marker such as [x] in the value"),
-            );
-        } else if let (Some(i), Some(Some(v)), Some(n), Some(d)) =
-            (ind, value, numerator, denominator)
-        {
-            if let Some(expected) = n.checked_div(d).and_then(|q| q.checked_mul(i.scale)) {
-                let tolerance = Decimal::new(5, (v.scale() + 1).min(28));
-                if v.checked_sub(expected)
-                    .is_none_or(|gap| gap.abs() > tolerance)
-                {
-                    let shown = expected.round_dp(v.scale().max(i.decimals) + 1).normalize();
-                    let scale = if i.scale == Decimal::ONE {
-                        String::new()
-                    } else {
-                        format!(" × {}", i.scale.normalize())
-                    };
-                    problems.push(
-                        mk(Code::NumeratorMismatch, Col::Value, format!("the value {v} does not agree with {n} / {d}{scale} = {shown}"))
-                            .help("check the value, the numerator and the denominator come from the same count"),
-                    );
-                }
-            }
-        }
-
-        // Optional columns.
-        let commentary = get(self, Col::Commentary, warned);
-        let prediction_text = get(self, Col::Prediction, warned);
-        let folded = if prediction_text.is_empty() {
-            String::new()
-        } else {
-            fold_header(&prediction_text)
-        };
-        let prediction = match folded.as_str() {
-            "" => None,
-            "ontrack" => Some(Prediction::OnTrack),
-            "offtrack" => Some(Prediction::OffTrack),
-            "atrisk" => Some(Prediction::AtRisk),
-            _ => {
-                problems.push(
-                    mk(
-                        Code::TypeError,
-                        Col::Prediction,
-                        format!(
-                            "the prediction `{}` is not one pmf knows",
-                            prediction_text.trim()
-                        ),
-                    )
-                    .help("write on track, off track or at risk"),
-                );
-                None
-            }
-        };
-        let plan_text = get(self, Col::ActionPlan, warned);
-        let action_plan = match plan_text.trim().to_ascii_lowercase().as_str() {
-            "" => None,
-            "yes" | "y" | "true" => Some(true),
-            "no" | "n" | "false" => Some(false),
-            _ => {
-                problems.push(mk(
-                    Code::TypeError,
-                    Col::ActionPlan,
-                    format!("action_plan `{}` is not yes or no", plan_text.trim()),
-                ));
-                None
-            }
-        };
-        let status_text = get(self, Col::Status, warned);
-        let status = match status_text.trim().to_ascii_lowercase().as_str() {
-            "" | "final" => Status::Final,
-            "provisional" => Status::Provisional,
-            _ => {
-                problems.push(mk(
-                    Code::TypeError,
-                    Col::Status,
-                    format!(
-                        "the status `{}` is not final or provisional",
-                        status_text.trim()
-                    ),
-                ));
-                Status::Final
-            }
-        };
-        let submitted_by = get(self, Col::SubmittedBy, warned);
-        let date_text = get(self, Col::SubmittedOn, warned);
-        let submitted_on = if date_text.trim().is_empty() {
-            None
-        } else {
-            match parse_date(date_text.trim()) {
-                Some(d) => Some(d),
-                None => {
-                    problems.push(
-                        mk(
-                            Code::BadDate,
-                            Col::SubmittedOn,
-                            format!("`{}` is not a date", date_text.trim()),
-                        )
-                        .help("write dates as 2024-07-21 or 21/07/2024"),
-                    );
-                    None
-                }
-            }
-        };
-
-        if problems.iter().any(|d| d.is_error()) {
-            ok = false;
-        }
-        self.diags.append(&mut problems);
-        let (Some(indicator), Some(area), Some(period), Some(value), true) =
-            (indicator, area, period, value, ok)
-        else {
-            return;
-        };
-
         // Duplicates and conflicts.
         let next = self.observations.len();
         let first = self.seen.first_or_insert(
@@ -1129,37 +728,35 @@ impl Reader<'_> {
             return;
         }
 
-        let commentary = commentary.trim();
-        let submitted_by = submitted_by.trim();
-        let info = if commentary.is_empty()
-            && prediction.is_none()
-            && action_plan.is_none()
-            && submitted_by.is_empty()
-            && submitted_on.is_none()
-        {
-            None
-        } else {
-            Some(Box::new(RowInfo {
-                commentary: (!commentary.is_empty()).then(|| commentary.to_string()),
-                prediction,
-                action_plan,
-                submitted_by: (!submitted_by.is_empty()).then(|| submitted_by.to_string()),
-                submitted_on,
-            }))
-        };
         self.observations.push(Observation {
-            indicator: indicator as u32,
-            area: area as u32,
+            indicator: c.indicator,
+            area: c.area,
             period,
             value,
-            parts: super::push_parts(&mut self.parts, numerator, denominator),
-            status,
-            info,
+            parts: super::push_parts(&mut self.parts, c.numerator, c.denominator),
+            status: c.status,
+            info: c.info,
             file: file_index,
             line,
         });
         self.dropped.push(false);
     }
+}
+
+/// The file's one warning that it is not UTF-8.
+fn encoding_warning(name: &str, line: u32) -> Diagnostic {
+    Diagnostic::new(
+        Code::Encoding,
+        name,
+        "the file is not UTF-8; it was read as Windows-1252 (Excel's \"CSV\")",
+    )
+    .at(line, 0)
+    .help("check accented letters and £ signs came through; save as \"CSV UTF-8\" to be sure")
+}
+
+/// Whether every field of a record is empty or white space.
+fn is_blank(rec: &csv::ByteRecord) -> bool {
+    rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace))
 }
 
 fn article(word: &str) -> String {

@@ -1,0 +1,637 @@
+//! The checks of one record that need nothing but the record (SPEC 2.3 and 3): decoding,
+//! codes, period, value, ranges, the ratio and the optional columns. They run on several
+//! threads at once, each on its own chunk of the file ([`check_chunk`]); what needs the rows
+//! before (duplicates, the one encoding warning, blank lines between records) is the merge's,
+//! in file order, in `read.rs`.
+
+use rustc_hash::FxHashMap;
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::chunk::Chunk;
+use super::{article, fold_header, parse_date, Col, Layout, ParsedPeriod};
+use crate::diag::{Code, Diagnostic};
+use crate::framework::{short_list, Framework, Match, Unit};
+use crate::period::{Frequency, Period};
+use crate::returns::value::{self, Cell};
+use crate::returns::{Prediction, RowInfo, Status};
+
+/// A row that passed every check of its own, to be kept unless it repeats an earlier one.
+pub(crate) struct Candidate {
+    pub indicator: u32,
+    pub area: u32,
+    pub period: Period,
+    pub value: Option<Decimal>,
+    pub numerator: Option<Decimal>,
+    pub denominator: Option<Decimal>,
+    pub status: Status,
+    pub info: Option<Box<RowInfo>>,
+    /// The indicator and area codes as written, when they are not the framework's spelling.
+    pub texts: Option<Box<[String; 2]>>,
+}
+
+/// One record's outcome.
+pub(crate) struct Rec {
+    /// The physical line the record starts on.
+    pub line: u64,
+    /// The line after the record (records may hold line breaks inside quotes).
+    pub next_line: u64,
+    /// Whether a field read was not UTF-8 (the file gets one warning, at the first).
+    pub non_utf8: bool,
+    /// How many of the chunk's `diags` are this record's, in order.
+    pub diags: u32,
+    pub keep: Option<Candidate>,
+}
+
+/// A checked chunk: its records in order, and their problems.
+#[derive(Default)]
+pub(crate) struct Checked {
+    pub recs: Vec<Rec>,
+    pub diags: Vec<Diagnostic>,
+    /// A read error after the chunk's last record.
+    pub error: Option<String>,
+}
+
+/// Finds the physical line of each record in a chunk. The csv crate reports a record as
+/// starting just after the previous record's terminator (on the LF of a CRLF) and skips blank
+/// lines, so the line breaks right at that offset belong to terminators and blank lines.
+pub(crate) struct Lines<'a> {
+    data: &'a [u8],
+    cursor: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    /// `line` is the physical line of `data[0]`.
+    pub fn new(data: &'a [u8], line: u64) -> Lines<'a> {
+        Lines {
+            data,
+            cursor: 0,
+            line,
+        }
+    }
+
+    /// The line of the record the csv crate places at `offset` (offsets must not go back).
+    pub fn line_of(&mut self, offset: usize) -> u64 {
+        let mut real = offset.min(self.data.len());
+        while real < self.data.len() && matches!(self.data[real], b'\r' | b'\n') {
+            real += 1;
+        }
+        if real > self.cursor {
+            self.line += memchr::memchr_iter(b'\n', &self.data[self.cursor..real]).count() as u64;
+            self.cursor = real;
+        }
+        self.line
+    }
+}
+
+/// One checking thread's state: the framework and its caches of codes and periods.
+pub(crate) struct Checker<'f> {
+    framework: &'f Framework,
+    as_of: NaiveDate,
+    /// Parsed periods by text and frequency hint, each with whether it ends after `as_of`.
+    periods: FxHashMap<Box<str>, [Option<ParsedPeriod>; 5]>,
+    /// The last indicator code read and its match: rows usually come grouped by indicator.
+    last_indicator: Option<(Box<str>, Match)>,
+    /// The last area code read, and every area code looked up (bounded, like `periods`).
+    last_area: Option<(Box<str>, Match)>,
+    areas: FxHashMap<Box<str>, Match>,
+    /// Set when a field read for the current record was not UTF-8.
+    non_utf8: bool,
+}
+
+/// Checks every record of `chunk` (from `chunk.start`), a file with the given layout.
+pub(crate) fn check_chunk(
+    checker: &mut Checker<'_>,
+    chunk: &Chunk,
+    name: &str,
+    delimiter: u8,
+    layout: &Layout,
+) -> Checked {
+    let data = &chunk.bytes[..];
+    let start = chunk.start.min(data.len());
+    let mut lines = Lines::new(data, chunk.line);
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .buffer_capacity(64 * 1024)
+        .from_reader(&data[start..]);
+    let mut out = Checked {
+        recs: Vec::with_capacity(data.len() / 32),
+        diags: Vec::new(),
+        error: chunk.error.clone(),
+    };
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match csv.read_byte_record(&mut record) {
+            Ok(true) => {
+                let at = record.position().map_or(0, |p| p.byte() as usize);
+                let line = lines.line_of(start + at);
+                let before = out.diags.len();
+                checker.non_utf8 = false;
+                let keep = checker.row(&mut out, name, line as u32, &record, layout);
+                out.recs.push(Rec {
+                    line,
+                    next_line: line + 1 + super::newlines(&record),
+                    non_utf8: checker.non_utf8,
+                    diags: (out.diags.len() - before) as u32,
+                    keep,
+                });
+            }
+            Ok(false) => break,
+            Err(e) => {
+                // Reading from memory, only an I/O error is possible, and that cannot happen.
+                out.error.get_or_insert_with(|| super::csv_error(&e));
+                break;
+            }
+        }
+    }
+    out
+}
+
+impl<'f> Checker<'f> {
+    pub fn new(framework: &'f Framework, as_of: NaiveDate) -> Checker<'f> {
+        Checker {
+            framework,
+            as_of,
+            periods: FxHashMap::default(),
+            last_indicator: None,
+            last_area: None,
+            areas: FxHashMap::default(),
+            non_utf8: false,
+        }
+    }
+
+    /// `Framework::indicator`, remembering the last code (rows come grouped by indicator).
+    fn lookup_indicator(&mut self, code: &str) -> Match {
+        if let Some((last, m)) = &self.last_indicator {
+            if **last == *code {
+                return *m;
+            }
+        }
+        let m = self.framework.indicator(code);
+        self.last_indicator = Some((code.into(), m));
+        m
+    }
+
+    /// `Framework::area`, each distinct code looked up once.
+    fn lookup_area(&mut self, code: &str) -> Match {
+        if let Some((last, m)) = &self.last_area {
+            if **last == *code {
+                return *m;
+            }
+        }
+        let m = match self.areas.get(code) {
+            Some(m) => *m,
+            None => {
+                let m = self.framework.area(code);
+                if self.areas.len() < 100_000 {
+                    self.areas.insert(code.into(), m);
+                }
+                m
+            }
+        };
+        self.last_area = Some((code.into(), m));
+        m
+    }
+
+    /// Periods repeat on nearly every row: each distinct text is parsed once per hint.
+    fn parse_period(&mut self, text: &str, hint: Option<Frequency>) -> ParsedPeriod {
+        let slot = hint.map_or(0, |f| f as usize + 1);
+        if let Some(cached) = self.periods.get(text).and_then(|e| e[slot].as_ref()) {
+            return cached.clone();
+        }
+        let parsed = Period::parse(text, self.framework.year_start, hint)
+            .map(|p| (p, p.end_date() > self.as_of));
+        if self.periods.len() < 100_000 {
+            self.periods.entry(text.into()).or_default()[slot] = Some(parsed.clone());
+        }
+        parsed
+    }
+
+    /// A field as text: UTF-8, or else Windows-1252 (noted for the file's one warning).
+    fn text<'b>(&mut self, raw: &'b [u8]) -> Cow<'b, str> {
+        match std::str::from_utf8(raw) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => {
+                self.non_utf8 = true;
+                let (text, _, _) = encoding_rs::WINDOWS_1252.decode(raw);
+                Cow::Owned(text.into_owned())
+            }
+        }
+    }
+
+    /// Checks one record: its problems go to `out.diags`, and a row that may be kept is
+    /// returned as a candidate (duplicates are the merge's to find).
+    fn row(
+        &mut self,
+        out: &mut Checked,
+        name: &str,
+        line: u32,
+        rec: &csv::ByteRecord,
+        layout: &Layout,
+    ) -> Option<Candidate> {
+        if rec
+            .iter()
+            .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
+        {
+            out.diags.push(
+                Diagnostic::new(Code::BlankRow, name, "this row is blank and was skipped")
+                    .at(line, 0),
+            );
+            return None;
+        }
+        let field = |c: Col| layout.get(c).and_then(|i| rec.get(i));
+        let get = |me: &mut Self, c: Col| -> Cow<'_, str> {
+            match field(c) {
+                Some(raw) => me.text(raw),
+                None => Cow::Borrowed(""),
+            }
+        };
+        let indicator_text = get(self, Col::Indicator);
+        let area_text = get(self, Col::Area);
+        let period_text = get(self, Col::Period);
+        let mk = |code: Code, col: Col, msg: String| {
+            Diagnostic::new(code, name, msg)
+                .at(line, layout.get(col).map_or(0, |i| i as u32 + 1))
+                .indicator(indicator_text.trim())
+                .area(area_text.trim())
+                .period(period_text.trim())
+        };
+        if rec.len() != layout.width {
+            let msg = format!(
+                "this row has {} fields but the header has {}: a stray or unquoted comma? The row was not read",
+                rec.len(),
+                layout.width
+            );
+            out.diags.push(
+                mk(Code::RaggedRow, Col::Indicator, msg)
+                    .at(line, 0)
+                    .help("put quotes around any cell that contains the delimiter"),
+            );
+            return None;
+        }
+        let fw = self.framework;
+        let problems = &mut out.diags;
+        let first_problem = problems.len();
+
+        // A code from the return: matched exactly, matched ignoring case and spacing (a
+        // warning naming the framework's spelling), or unknown (an error listing the codes).
+        let resolve = |problems: &mut Vec<Diagnostic>,
+                       found: Match,
+                       kind: &str,
+                       text: &str,
+                       col: Col,
+                       unknown: Code| {
+            let spelling = |i: usize| {
+                if col == Col::Indicator {
+                    fw.indicators[i].code.as_str()
+                } else {
+                    fw.areas[i].code.as_str()
+                }
+            };
+            match found {
+                Match::Exact(i) => Some(i),
+                Match::Loose(i) => {
+                    let msg = format!("the {kind} `{text}` was read as `{}`", spelling(i));
+                    problems.push(mk(Code::NormalisedValue, col, msg));
+                    Some(i)
+                }
+                Match::None => {
+                    // Only built for an unknown code: listing 200 codes per row would be slow.
+                    let known = if col == Col::Indicator {
+                        short_list(fw.indicators.iter().map(|i| i.code.as_str()))
+                    } else {
+                        fw.area_list()
+                    };
+                    let msg = format!("the {kind} `{text}` is not in the framework");
+                    problems.push(mk(unknown, col, msg).help(format!("the {kind}s are {known}")));
+                    None
+                }
+            }
+        };
+
+        // Indicator.
+        let ind_code = indicator_text.trim();
+        let indicator = if ind_code.is_empty() {
+            problems.push(
+                mk(
+                    Code::UnknownIndicator,
+                    Col::Indicator,
+                    "the indicator code is empty".into(),
+                )
+                .help("every row needs the indicator's code from the framework"),
+            );
+            None
+        } else {
+            let found = self.lookup_indicator(ind_code);
+            resolve(
+                problems,
+                found,
+                "indicator",
+                ind_code,
+                Col::Indicator,
+                Code::UnknownIndicator,
+            )
+        };
+        let ind = indicator.map(|i| &fw.indicators[i]);
+
+        // Area.
+        let area_code = area_text.trim();
+        let area = if area_code.is_empty() {
+            Some(fw.default_area())
+        } else {
+            let found = self.lookup_area(area_code);
+            resolve(
+                problems,
+                found,
+                "area",
+                area_code,
+                Col::Area,
+                Code::UnknownArea,
+            )
+        };
+
+        // Period.
+        let ys = fw.year_start;
+        let period = match self.parse_period(&period_text, ind.map(|i| i.frequency)) {
+            Ok((p, future)) => {
+                let mut ok_p = Some(p);
+                if let Some(i) = ind {
+                    if p.frequency() != i.frequency {
+                        problems.push(
+                            mk(
+                                Code::WrongFrequency,
+                                Col::Period,
+                                format!(
+                                    "`{}` is {}, but `{}` is {} indicator",
+                                    period_text.trim(),
+                                    article(p.frequency().name()),
+                                    i.code,
+                                    crate::period::a_or_an(i.frequency.name())
+                                ),
+                            )
+                            .help(format!(
+                                "send {} periods, e.g. {}",
+                                i.frequency,
+                                i.frequency.example(ys)
+                            )),
+                        );
+                        ok_p = None;
+                    }
+                }
+                if future {
+                    problems.push(mk(
+                        Code::FuturePeriod,
+                        Col::Period,
+                        format!("{p} ends on {}, after {}: it has not finished yet", p.end_date(), self.as_of),
+                    ).help("check the period; a figure can only be returned once its period has ended"));
+                    ok_p = None;
+                }
+                ok_p
+            }
+            Err(e) => {
+                problems.push(mk(Code::BadPeriod, Col::Period, e.message));
+                None
+            }
+        };
+
+        // Value.
+        let percent = ind.is_some_and(|i| i.unit == Unit::Percent);
+        let value_text = get(self, Col::Value);
+        let value: Option<Option<Decimal>> = match value::parse(&value_text, percent) {
+            Cell::Number { value, normalised } => {
+                if let Some(how) = normalised {
+                    problems.push(mk(
+                        Code::NormalisedValue,
+                        Col::Value,
+                        format!("`{}` was read as {value} ({how})", value_text.trim()),
+                    ));
+                }
+                Some(Some(value))
+            }
+            Cell::Suppressed => Some(None),
+            Cell::Empty => {
+                problems.push(
+                    mk(Code::MissingValue, Col::Value, "the value is empty".into())
+                        .help("send the figure, or a suppression marker such as [c] or [x] if it cannot be given"),
+                );
+                None
+            }
+            Cell::Invalid(why) => {
+                problems.push(mk(
+                    Code::TypeError,
+                    Col::Value,
+                    format!("the value `{}` cannot be read: {why}", value_text.trim()),
+                ));
+                None
+            }
+        };
+        let part = |me: &mut Self,
+                    c: Col,
+                    label: &str,
+                    problems: &mut Vec<Diagnostic>|
+         -> Option<Decimal> {
+            let t = get(me, c);
+            match value::parse(&t, false) {
+                Cell::Number { value, normalised } => {
+                    if let Some(how) = normalised {
+                        problems.push(mk(
+                            Code::NormalisedValue,
+                            c,
+                            format!("the {label} `{}` was read as {value} ({how})", t.trim()),
+                        ));
+                    }
+                    Some(value)
+                }
+                Cell::Empty | Cell::Suppressed => None,
+                Cell::Invalid(why) => {
+                    problems.push(mk(
+                        Code::TypeError,
+                        c,
+                        format!("the {label} `{}` cannot be read: {why}", t.trim()),
+                    ));
+                    None
+                }
+            }
+        };
+        let numerator = part(self, Col::Numerator, "numerator", problems);
+        let denominator = part(self, Col::Denominator, "denominator", problems);
+
+        // Ranges and the ratio.
+        if let (Some(i), Some(Some(v))) = (ind, value) {
+            if i.unit == Unit::Percent && (v < Decimal::ZERO || v > Decimal::ONE_HUNDRED) {
+                problems.push(
+                    mk(
+                        Code::OutOfRange,
+                        Col::Value,
+                        format!("{v} is not a percentage between 0 and 100"),
+                    )
+                    .help("send percentages as 0-100 (45.2, not 0.452 or 452)"),
+                );
+            } else if i.unit == Unit::Count && v < Decimal::ZERO {
+                problems.push(mk(
+                    Code::OutOfRange,
+                    Col::Value,
+                    format!("the value {v} is negative, but `{}` is a count", i.code),
+                ));
+            }
+        }
+        if denominator == Some(Decimal::ZERO) {
+            problems.push(
+                mk(
+                    Code::OutOfRange,
+                    Col::Denominator,
+                    "the denominator is 0, so the ratio cannot be computed".into(),
+                )
+                .help("send the figures, or a suppression marker such as [x] in the value"),
+            );
+        } else if let (Some(i), Some(Some(v)), Some(n), Some(d)) =
+            (ind, value, numerator, denominator)
+        {
+            if let Some(expected) = n.checked_div(d).and_then(|q| q.checked_mul(i.scale)) {
+                let tolerance = Decimal::new(5, (v.scale() + 1).min(28));
+                if v.checked_sub(expected)
+                    .is_none_or(|gap| gap.abs() > tolerance)
+                {
+                    let shown = expected.round_dp(v.scale().max(i.decimals) + 1).normalize();
+                    let scale = if i.scale == Decimal::ONE {
+                        String::new()
+                    } else {
+                        format!(" × {}", i.scale.normalize())
+                    };
+                    problems.push(
+                        mk(Code::NumeratorMismatch, Col::Value, format!("the value {v} does not agree with {n} / {d}{scale} = {shown}"))
+                            .help("check the value, the numerator and the denominator come from the same count"),
+                    );
+                }
+            }
+        }
+
+        // Optional columns.
+        let commentary = get(self, Col::Commentary);
+        let prediction_text = get(self, Col::Prediction);
+        let folded = if prediction_text.is_empty() {
+            String::new()
+        } else {
+            fold_header(&prediction_text)
+        };
+        let prediction = match folded.as_str() {
+            "" => None,
+            "ontrack" => Some(Prediction::OnTrack),
+            "offtrack" => Some(Prediction::OffTrack),
+            "atrisk" => Some(Prediction::AtRisk),
+            _ => {
+                problems.push(
+                    mk(
+                        Code::TypeError,
+                        Col::Prediction,
+                        format!(
+                            "the prediction `{}` is not one pmf knows",
+                            prediction_text.trim()
+                        ),
+                    )
+                    .help("write on track, off track or at risk"),
+                );
+                None
+            }
+        };
+        let plan_text = get(self, Col::ActionPlan);
+        let action_plan = match plan_text.trim().to_ascii_lowercase().as_str() {
+            "" => None,
+            "yes" | "y" | "true" => Some(true),
+            "no" | "n" | "false" => Some(false),
+            _ => {
+                problems.push(mk(
+                    Code::TypeError,
+                    Col::ActionPlan,
+                    format!("action_plan `{}` is not yes or no", plan_text.trim()),
+                ));
+                None
+            }
+        };
+        let status_text = get(self, Col::Status);
+        let status = match status_text.trim().to_ascii_lowercase().as_str() {
+            "" | "final" => Status::Final,
+            "provisional" => Status::Provisional,
+            _ => {
+                problems.push(mk(
+                    Code::TypeError,
+                    Col::Status,
+                    format!(
+                        "the status `{}` is not final or provisional",
+                        status_text.trim()
+                    ),
+                ));
+                Status::Final
+            }
+        };
+        let submitted_by = get(self, Col::SubmittedBy);
+        let date_text = get(self, Col::SubmittedOn);
+        let submitted_on = if date_text.trim().is_empty() {
+            None
+        } else {
+            match parse_date(date_text.trim()) {
+                Some(d) => Some(d),
+                None => {
+                    problems.push(
+                        mk(
+                            Code::BadDate,
+                            Col::SubmittedOn,
+                            format!("`{}` is not a date", date_text.trim()),
+                        )
+                        .help("write dates as 2024-07-21 or 21/07/2024"),
+                    );
+                    None
+                }
+            }
+        };
+
+        if problems[first_problem..].iter().any(|d| d.is_error()) {
+            return None;
+        }
+        let (Some(indicator), Some(area), Some(period), Some(value)) =
+            (indicator, area, period, value)
+        else {
+            return None;
+        };
+        // The codes as written, for the merge's duplicate messages, when they are not the
+        // framework's own spelling.
+        let canonical = ind_code == fw.indicators[indicator].code
+            && (area_code.is_empty() && area == fw.default_area()
+                || area_code == fw.areas[area].code);
+        let texts = (!canonical).then(|| Box::new([ind_code.to_string(), area_code.to_string()]));
+        let commentary = commentary.trim();
+        let submitted_by = submitted_by.trim();
+        let info = if commentary.is_empty()
+            && prediction.is_none()
+            && action_plan.is_none()
+            && submitted_by.is_empty()
+            && submitted_on.is_none()
+        {
+            None
+        } else {
+            Some(Box::new(RowInfo {
+                commentary: (!commentary.is_empty()).then(|| commentary.to_string()),
+                prediction,
+                action_plan,
+                submitted_by: (!submitted_by.is_empty()).then(|| submitted_by.to_string()),
+                submitted_on,
+            }))
+        };
+        Some(Candidate {
+            indicator: indicator as u32,
+            area: area as u32,
+            period,
+            value,
+            numerator,
+            denominator,
+            status,
+            info,
+            texts,
+        })
+    }
+}
