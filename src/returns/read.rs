@@ -659,6 +659,7 @@ impl Reader<'_> {
         let value_col = layout.get(Col::Value).map_or(0, |i| i as u32 + 1);
         let (ind_text, area_text) = match &c.texts {
             Some(t) => (t[0].as_str(), t[1].as_str()),
+            None if c.area_blank => (fw.indicators[indicator].code.as_str(), ""),
             None => (
                 fw.indicators[indicator].code.as_str(),
                 fw.areas[area].code.as_str(),
@@ -764,7 +765,11 @@ fn article(word: &str) -> String {
 }
 
 fn newlines(rec: &csv::ByteRecord) -> u64 {
-    memchr::memchr_iter(b'\n', rec.as_slice()).count() as u64
+    // Nearly always none: a find is cheaper than a count on a short record.
+    match memchr::memchr(b'\n', rec.as_slice()) {
+        None => 0,
+        Some(i) => 1 + memchr::memchr_iter(b'\n', &rec.as_slice()[i + 1..]).count() as u64,
+    }
 }
 
 fn csv_error(e: &csv::Error) -> String {

@@ -29,6 +29,9 @@ pub enum Cell {
 
 /// Read a cell. `percent` allows a trailing `%`.
 pub fn parse(text: &str, percent: bool) -> Cell {
+    if text.is_empty() {
+        return Cell::Empty;
+    }
     // Fast path: the plain decimals nearly every row holds.
     if let Some(d) = plain(text) {
         return Cell::Number {
@@ -111,6 +114,24 @@ fn plain(s: &str) -> Option<Decimal> {
     if !any || digits.first() == Some(&b'.') && digits.len() == 1 {
         return None;
     }
+    // Most cells: unsigned, at most 18 digits, a point (if any) between digits. The digits
+    // as an integer and the count after the point are exactly the decimal `from_str` makes.
+    if digits.len() == b.len()
+        && digits.len() <= 18
+        && digits[0] != b'.'
+        && digits[digits.len() - 1] != b'.'
+    {
+        let mut mantissa: i64 = 0;
+        let mut scale = 0;
+        for (i, &c) in digits.iter().enumerate() {
+            if c == b'.' {
+                scale = (digits.len() - i - 1) as u32;
+            } else {
+                mantissa = mantissa * 10 + i64::from(c - b'0');
+            }
+        }
+        return Some(Decimal::new(mantissa, scale));
+    }
     Decimal::from_str(s).ok()
 }
 
@@ -150,6 +171,23 @@ mod tests {
 
     fn num(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    proptest::proptest! {
+        /// The fast path builds exactly the decimal `from_str` does: value, scale and text.
+        #[test]
+        fn plain_matches_from_str(int in "-?[0-9]{0,20}", frac in proptest::option::of("[0-9]{0,12}")) {
+            let text = match &frac {
+                Some(f) => format!("{int}.{f}"),
+                None => int.clone(),
+            };
+            if let Cell::Number { value, normalised: None } = parse(&text, false) {
+                let expected = Decimal::from_str(&text).unwrap();
+                proptest::prop_assert_eq!(value, expected);
+                proptest::prop_assert_eq!(value.scale(), expected.scale());
+                proptest::prop_assert_eq!(value.to_string(), expected.to_string());
+            }
+        }
     }
 
     #[test]

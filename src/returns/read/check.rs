@@ -30,6 +30,8 @@ pub(crate) struct Candidate {
     pub info: Option<Box<RowInfo>>,
     /// The indicator and area codes as written, when they are not the framework's spelling.
     pub texts: Option<Box<[String; 2]>>,
+    /// Whether the area cell was empty (the default area).
+    pub area_blank: bool,
 }
 
 /// One record's outcome.
@@ -80,7 +82,13 @@ impl<'a> Lines<'a> {
             real += 1;
         }
         if real > self.cursor {
-            self.line += memchr::memchr_iter(b'\n', &self.data[self.cursor..real]).count() as u64;
+            let between = &self.data[self.cursor..real];
+            // Usually one line feed, the previous record's terminator, at the end.
+            self.line += match memchr::memchr(b'\n', between) {
+                None => 0,
+                Some(i) if i + 1 == between.len() => 1,
+                Some(i) => 1 + memchr::memchr_iter(b'\n', &between[i + 1..]).count() as u64,
+            };
             self.cursor = real;
         }
         self.line
@@ -244,9 +252,16 @@ impl<'f> Checker<'f> {
             );
             return None;
         }
-        let field = |c: Col| layout.get(c).and_then(|i| rec.get(i));
+        // Nearly every record is UTF-8 as a whole: checked once, then its fields are slices.
+        let whole = std::str::from_utf8(rec.as_slice()).ok();
         let get = |me: &mut Self, c: Col| -> Cow<'_, str> {
-            match field(c) {
+            let Some(i) = layout.get(c) else {
+                return Cow::Borrowed("");
+            };
+            if let Some(text) = whole.zip(rec.range(i)).and_then(|(w, r)| w.get(r)) {
+                return Cow::Borrowed(text);
+            }
+            match rec.get(i) {
                 Some(raw) => me.text(raw),
                 None => Cow::Borrowed(""),
             }
@@ -314,6 +329,9 @@ impl<'f> Checker<'f> {
             }
         };
 
+        // Whether a code was matched other than exactly (kept for duplicate messages).
+        let mut loose = false;
+
         // Indicator.
         let ind_code = indicator_text.trim();
         let indicator = if ind_code.is_empty() {
@@ -328,6 +346,7 @@ impl<'f> Checker<'f> {
             None
         } else {
             let found = self.lookup_indicator(ind_code);
+            loose |= !matches!(found, Match::Exact(_));
             resolve(
                 problems,
                 found,
@@ -345,6 +364,7 @@ impl<'f> Checker<'f> {
             Some(fw.default_area())
         } else {
             let found = self.lookup_area(area_code);
+            loose |= !matches!(found, Match::Exact(_));
             resolve(
                 problems,
                 found,
@@ -492,7 +512,15 @@ impl<'f> Checker<'f> {
         } else if let (Some(i), Some(Some(v)), Some(n), Some(d)) =
             (ind, value, numerator, denominator)
         {
-            if let Some(expected) = n.checked_div(d).and_then(|q| q.checked_mul(i.scale)) {
+            // Exactly in integers when the figures allow (nearly always); the division below
+            // only when they do not agree, to word the message, or are too large for that.
+            let agree = ratio_within(v, n, d, i.scale) == Some(true);
+            let expected = if agree {
+                None
+            } else {
+                n.checked_div(d).and_then(|q| q.checked_mul(i.scale))
+            };
+            if let Some(expected) = expected {
                 let tolerance = Decimal::new(5, (v.scale() + 1).min(28));
                 if v.checked_sub(expected)
                     .is_none_or(|gap| gap.abs() > tolerance)
@@ -540,10 +568,12 @@ impl<'f> Checker<'f> {
             }
         };
         let plan_text = get(self, Col::ActionPlan);
-        let action_plan = match plan_text.trim().to_ascii_lowercase().as_str() {
-            "" => None,
-            "yes" | "y" | "true" => Some(true),
-            "no" | "n" | "false" => Some(false),
+        let plan = plan_text.trim();
+        let is = |words: &[&str]| words.iter().any(|w| plan.eq_ignore_ascii_case(w));
+        let action_plan = match () {
+            _ if plan.is_empty() => None,
+            _ if is(&["yes", "y", "true"]) => Some(true),
+            _ if is(&["no", "n", "false"]) => Some(false),
             _ => {
                 problems.push(mk(
                     Code::TypeError,
@@ -554,9 +584,10 @@ impl<'f> Checker<'f> {
             }
         };
         let status_text = get(self, Col::Status);
-        let status = match status_text.trim().to_ascii_lowercase().as_str() {
-            "" | "final" => Status::Final,
-            "provisional" => Status::Provisional,
+        let st = status_text.trim();
+        let status = match () {
+            _ if st.is_empty() || st.eq_ignore_ascii_case("final") => Status::Final,
+            _ if st.eq_ignore_ascii_case("provisional") => Status::Provisional,
             _ => {
                 problems.push(mk(
                     Code::TypeError,
@@ -600,10 +631,7 @@ impl<'f> Checker<'f> {
         };
         // The codes as written, for the merge's duplicate messages, when they are not the
         // framework's own spelling.
-        let canonical = ind_code == fw.indicators[indicator].code
-            && (area_code.is_empty() && area == fw.default_area()
-                || area_code == fw.areas[area].code);
-        let texts = (!canonical).then(|| Box::new([ind_code.to_string(), area_code.to_string()]));
+        let texts = loose.then(|| Box::new([ind_code.to_string(), area_code.to_string()]));
         let commentary = commentary.trim();
         let submitted_by = submitted_by.trim();
         let info = if commentary.is_empty()
@@ -632,6 +660,63 @@ impl<'f> Checker<'f> {
             status,
             info,
             texts,
+            area_blank: area_code.is_empty(),
         })
+    }
+}
+
+/// Whether `v` is within rounding (half a unit of its last decimal) of `n / d × scale`,
+/// computed exactly on the decimals' integer mantissas: |v·d − n·scale| ≤ 5·10^-(v's scale + 1)·|d|,
+/// with every term brought to one power of ten. `None` when a product would not fit in 128 bits
+/// or `v` has 28 decimals (then the caller divides).
+fn ratio_within(v: Decimal, n: Decimal, d: Decimal, scale: Decimal) -> Option<bool> {
+    let (sv, sn, sd, ss) = (v.scale(), n.scale(), d.scale(), scale.scale());
+    if sv >= 28 || d.is_zero() {
+        return None;
+    }
+    let pow = |e: u32| 10i128.checked_pow(e);
+    let vd = v.mantissa().checked_mul(d.mantissa())?.checked_mul(pow(1 + sn + ss)?)?;
+    let ns = n.mantissa().checked_mul(scale.mantissa())?.checked_mul(pow(sv + 1 + sd)?)?;
+    let gap = vd.checked_sub(ns)?.checked_abs()?;
+    let bound = d.mantissa().checked_abs()?.checked_mul(5)?.checked_mul(pow(sn + ss)?)?;
+    Some(gap <= bound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ratio_within;
+    use rust_decimal::Decimal;
+
+    fn d(m: i64, s: u32) -> Decimal {
+        Decimal::new(m, s)
+    }
+
+    #[test]
+    fn ratio_edges() {
+        // 151 / 200 × 100 = 75.5. The tolerance is half a unit of the value's last decimal:
+        // 76 is 0.5 off (within 0.5), 77 is not; 75.4 is 0.1 off (beyond 0.05).
+        let (n, den, s) = (d(151, 0), d(200, 0), d(100, 0));
+        assert_eq!(ratio_within(d(755, 1), n, den, s), Some(true));
+        assert_eq!(ratio_within(d(76, 0), n, den, s), Some(true)); // 0.5 off, tolerance 0.5
+        assert_eq!(ratio_within(d(77, 0), n, den, s), Some(false));
+        assert_eq!(ratio_within(d(754, 1), n, den, s), Some(false));
+        // 1 / 3 × 100 = 33.33...: 33.3 is within 0.05, 33.4 is not.
+        assert_eq!(ratio_within(d(333, 1), d(1, 0), d(3, 0), s), Some(true));
+        assert_eq!(ratio_within(d(334, 1), d(1, 0), d(3, 0), s), Some(false));
+        // Too large for 128 bits: the caller divides.
+        let big = Decimal::MAX;
+        assert_eq!(ratio_within(big, d(1, 0), big, s), None);
+    }
+
+    proptest::proptest! {
+        /// The same verdict as dividing, on figures a return holds.
+        #[test]
+        fn agrees_with_division(v in 0i64..1_000_000, vs in 0u32..4, n in 0i64..1_000_000,
+                                den in 1i64..1_000_000, ds in 0u32..3, s in proptest::sample::select(vec![1i64, 100, 1000])) {
+            let (v, n, den, s) = (d(v, vs), d(n, 0), d(den, ds), d(s, 0));
+            let expected = n / den * s;
+            let divided = (v - expected).abs() <= Decimal::new(5, v.scale() + 1);
+            proptest::prop_assert_eq!(ratio_within(v, n, den, s), Some(divided));
+        }
     }
 }
