@@ -17,7 +17,9 @@ pub mod targets;
 mod tests;
 
 use chrono::NaiveDate;
-use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator, ParallelIterator};
+use rayon::iter::{
+    IndexedParallelIterator, IntoParallelIterator, IntoParallelRefIterator, ParallelIterator,
+};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::framework::{Aggregate, Framework, Indicator, Measure};
@@ -157,8 +159,9 @@ pub struct Row {
     pub direction: Direction,
     /// Escalation stage 0-3 (SPEC 4.4).
     pub stage: u8,
-    pub forecast: Option<Forecast>,
-    pub plan_forecast: Option<Forecast>,
+    /// Boxed: most of a row's size, and a national report holds over a million rows.
+    pub forecast: Option<Box<Forecast>>,
+    pub plan_forecast: Option<Box<Forecast>>,
     /// From the reported period's return.
     pub prediction: Option<Prediction>,
     /// Yes when the lead's prediction disagrees with `forecast.on_track`.
@@ -266,6 +269,20 @@ impl Series {
 /// Returns after the report period are ignored: a report at 2024/25 Q2 is what the board
 /// would have seen then.
 pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> Assessment {
+    concatenate(options, per_indicator(framework, returns, options))
+}
+
+/// [`assess`], freeing the returns before the rows are put together: at national scale the
+/// observations are a gigabyte, and the rows of every indicator are held twice while they are
+/// concatenated.
+pub fn assess_owned(framework: &Framework, returns: Returns, options: &Options) -> Assessment {
+    let rows = per_indicator(framework, &returns, options);
+    drop(returns);
+    concatenate(options, rows)
+}
+
+/// Each indicator's rows, in framework order.
+fn per_indicator(framework: &Framework, returns: &Returns, options: &Options) -> Vec<Vec<Row>> {
     let n_ind = framework.indicators.len();
     // Group observations by indicator once (a counting sort), then by area and period.
     let mut by_indicator: Vec<Vec<u32>> = vec![Vec::new(); n_ind];
@@ -279,8 +296,9 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
     let per_indicator: Vec<Vec<Row>> = framework
         .indicators
         .par_iter()
+        .zip(by_indicator.into_par_iter())
         .enumerate()
-        .map(|(ii, indicator)| {
+        .map(|(ii, (indicator, group))| {
             let mut rows = Vec::new();
             let Some(shown) = options.period.latest_at(indicator.frequency) else {
                 return rows;
@@ -291,9 +309,10 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
                 indicator,
                 &returns.observations,
                 &returns.parts,
-                &by_indicator[ii],
+                &group,
                 shown.seq(),
             );
+            drop(group);
             let targets = TargetTable::new(framework, indicator, &series, shown, report);
             for (area, s) in series.iter().enumerate() {
                 let has_value = s.0.iter().any(|e| e.value.is_some());
@@ -309,13 +328,17 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
                     report,
                     has_value,
                     area == options.focus_area,
-                    &returns.observations,
+                    returns,
                     &targets,
                 ));
             }
             rows
         })
         .collect();
+    per_indicator
+}
+
+fn concatenate(options: &Options, per_indicator: Vec<Vec<Row>>) -> Assessment {
     let mut rows = Vec::with_capacity(per_indicator.iter().map(Vec::len).sum());
     for r in per_indicator {
         rows.extend(r); // each indicator's rows are freed as they are moved
@@ -405,7 +428,7 @@ fn build_series(
     framework: &Framework,
     indicator: &Indicator,
     observations: &[Observation],
-    parts: &[crate::returns::Parts],
+    parts: &[crate::returns::PackedParts],
     group: &[u32],
     max_seq: i32,
 ) -> Vec<Series> {
@@ -437,7 +460,7 @@ fn build_series(
         let p = crate::returns::parts_of(parts, o);
         s.push(Entry {
             seq,
-            value: o.value,
+            value: o.value(),
             numerator: p.numerator,
             denominator: p.denominator,
             origin: Origin::Own(i),
@@ -527,9 +550,10 @@ fn make_row(
     report: Period,
     has_value: bool,
     with_history: bool,
-    observations: &[Observation],
+    returns: &Returns,
     targets: &TargetTable,
 ) -> Row {
+    let observations = &returns.observations;
     let indicator = &framework.indicators[ii];
     let ys = framework.year_start;
     let freq = indicator.frequency;
@@ -627,7 +651,7 @@ fn make_row(
             framework, indicator, area, targets, &points, shown, at, value,
         )
     });
-    let prediction = own.and_then(|o| o.prediction());
+    let prediction = own.and_then(|o| returns.prediction(o));
     let challenge = match (prediction, forecast.as_ref().and_then(|f| f.on_track)) {
         (Some(p), Some(on)) => Some(p.expects_on_track() != on),
         _ => None,
@@ -668,13 +692,13 @@ fn make_row(
         rag,
         direction,
         stage,
-        forecast,
-        plan_forecast,
+        forecast: forecast.map(Box::new),
+        plan_forecast: plan_forecast.map(Box::new),
         prediction,
         challenge,
         status: own.map(|o| o.status),
-        commentary: own.and_then(|o| o.commentary().map(str::to_string)),
-        action_plan: own.and_then(|o| o.action_plan()),
+        commentary: own.and_then(|o| returns.commentary(o).map(str::to_string)),
+        action_plan: own.and_then(|o| returns.action_plan(o)),
         commended,
         has_value,
         history,

@@ -43,6 +43,7 @@ fn returns(fw: &Framework, text: &str) -> Returns {
     let col = |name: &str| headers.iter().position(|h| h == name);
     let mut observations = Vec::new();
     let mut parts = Vec::new();
+    let mut infos = Vec::new();
     for (line, rec) in rdr.records().enumerate() {
         let rec = rec.unwrap();
         let get = |name: &str| {
@@ -87,7 +88,7 @@ fn returns(fw: &Framework, text: &str) -> Returns {
             indicator: ind as u32,
             area: area as u32,
             period,
-            value: num(get("value")),
+            value: crate::returns::Packed::new(num(get("value"))),
             parts: crate::returns::push_parts(
                 &mut parts,
                 num(get("numerator")),
@@ -98,7 +99,7 @@ fn returns(fw: &Framework, text: &str) -> Returns {
             } else {
                 Status::Final
             },
-            info: Some(Box::new(info)),
+            info: crate::returns::push_info(&mut infos, Some(info)),
             file: 0,
             line: line as u32 + 2,
         });
@@ -108,6 +109,7 @@ fn returns(fw: &Framework, text: &str) -> Returns {
         files: vec!["test.csv".into()],
         date_columns: vec![0],
         parts,
+        infos,
     }
 }
 
@@ -295,11 +297,16 @@ fn riverside() -> (Framework, Returns) {
         let text = std::fs::read_to_string(format!("{root}/returns/{f}.csv")).unwrap();
         let one = returns(&fw, &text);
         let offset = all.parts.len() as u32;
+        let info_offset = all.infos.len() as u32;
         all.parts.extend(one.parts);
+        all.infos.extend(one.infos);
         all.observations
             .extend(one.observations.into_iter().map(|mut o| {
                 if o.parts != crate::returns::NO_PARTS {
                     o.parts += offset;
+                }
+                if o.info != crate::returns::NO_INFO {
+                    o.info += info_offset;
                 }
                 o
             }));
@@ -499,10 +506,10 @@ mod no_panic {
                         indicator: ind,
                         area,
                         period: Period::new(YearStart::April, freq, year, idx).unwrap(),
-                        value: v.map(|(m, s)| Decimal::new(m, s)),
+                        value: crate::returns::Packed::new(v.map(|(m, s)| Decimal::new(m, s))),
                         parts: crate::returns::NO_PARTS,
                         status: Status::Final,
-                        info: None,
+                        info: crate::returns::NO_INFO,
                         file: 0,
                         line: 2,
                     },
@@ -525,7 +532,7 @@ mod no_panic {
                     o
                 })
                 .collect();
-            let rs = Returns { observations, files: vec![], date_columns: vec![], parts };
+            let rs = Returns { observations, files: vec![], date_columns: vec![], parts, infos: vec![] };
             let a = assess(&fw, &rs, &options(&fw, q(y, i)));
             // every indicator has its focus-area row
             for ind in 0..fw.indicators.len() {

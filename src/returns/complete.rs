@@ -116,7 +116,7 @@ pub fn check(
                     }
                     Some(&o) => {
                         let obs = &returns.observations[o];
-                        if let Some(on) = obs.submitted_on() {
+                        if let Some(on) = returns.submitted_on(obs) {
                             if on > deadline {
                                 let days = (on - deadline).num_days();
                                 let plural = if days == 1 { "" } else { "s" };

@@ -129,7 +129,8 @@ struct Reader<'f> {
     as_of: NaiveDate,
     diags: Vec<Diagnostic>,
     observations: Vec<Observation>,
-    parts: Vec<super::Parts>,
+    parts: Vec<super::PackedParts>,
+    infos: Vec<super::RowInfo>,
     /// Rows removed after the fact (the first of a conflicting pair).
     dropped: Vec<bool>,
     /// The first row of each (indicator, area, period), for duplicates and conflicts.
@@ -150,6 +151,7 @@ pub fn read<R: BufRead + Send>(
         diags: Vec::new(),
         observations: Vec::new(),
         parts: Vec::new(),
+        infos: Vec::new(),
         dropped: Vec::new(),
         seen: Firsts::new(framework),
         files: Vec::new(),
@@ -175,6 +177,7 @@ pub fn read<R: BufRead + Send>(
             files: r.files,
             date_columns: r.date_columns,
             parts: r.parts,
+            infos: r.infos,
         },
         r.diags,
     )
@@ -684,7 +687,7 @@ impl Reader<'_> {
             let conflicted = self.dropped[first];
             let first_file = self.files[first_obs.file as usize].clone();
             let same_file = first_obs.file == file_index;
-            let first = (first, first_obs.line, first_obs.value);
+            let first = (first, first_obs.line, first_obs.value());
             let where_first = if same_file {
                 format!("line {}", first.1)
             } else {
@@ -733,10 +736,10 @@ impl Reader<'_> {
             indicator: c.indicator,
             area: c.area,
             period,
-            value,
+            value: super::Packed::new(value),
             parts: super::push_parts(&mut self.parts, c.numerator, c.denominator),
             status: c.status,
-            info: c.info,
+            info: super::push_info(&mut self.infos, c.info.map(|i| *i)),
             file: file_index,
             line,
         });

@@ -675,10 +675,20 @@ fn ratio_within(v: Decimal, n: Decimal, d: Decimal, scale: Decimal) -> Option<bo
         return None;
     }
     let pow = |e: u32| 10i128.checked_pow(e);
-    let vd = v.mantissa().checked_mul(d.mantissa())?.checked_mul(pow(1 + sn + ss)?)?;
-    let ns = n.mantissa().checked_mul(scale.mantissa())?.checked_mul(pow(sv + 1 + sd)?)?;
+    let vd = v
+        .mantissa()
+        .checked_mul(d.mantissa())?
+        .checked_mul(pow(1 + sn + ss)?)?;
+    let ns = n
+        .mantissa()
+        .checked_mul(scale.mantissa())?
+        .checked_mul(pow(sv + 1 + sd)?)?;
     let gap = vd.checked_sub(ns)?.checked_abs()?;
-    let bound = d.mantissa().checked_abs()?.checked_mul(5)?.checked_mul(pow(sn + ss)?)?;
+    let bound = d
+        .mantissa()
+        .checked_abs()?
+        .checked_mul(5)?
+        .checked_mul(pow(sn + ss)?)?;
     Some(gap <= bound)
 }
 

@@ -67,11 +67,11 @@ fn a_clean_file_reads_exactly() {
     let (r, d) = run(&[("a.csv", b"Indicator,Period,Area,Value,Numerator,Denominator,Commentary,Prediction,Action Plan,Status,Submitted_By,submitted on\nPC 01,2024/25 Q1,T-A,75.5,151,200,\"Up, a little\",on track,yes,provisional,TC,21/07/2024\n")]);
     assert_eq!(summary(&d), Vec::<String>::new());
     let o = &r.observations[0];
-    assert_eq!(o.value, Some(dec("75.5")));
+    assert_eq!(o.value(), Some(dec("75.5")));
     assert_eq!(o.area, 1);
     assert_eq!(o.period.to_string(), "2024/25 Q1");
-    assert_eq!(o.commentary(), Some("Up, a little"));
-    assert_eq!(o.submitted_on(), NaiveDate::from_ymd_opt(2024, 7, 21));
+    assert_eq!(r.commentary(o), Some("Up, a little"));
+    assert_eq!(r.submitted_on(o), NaiveDate::from_ymd_opt(2024, 7, 21));
     assert_eq!(o.status, crate::returns::Status::Provisional);
     assert_eq!(o.line, 2);
 }
@@ -86,7 +86,7 @@ fn bom_crlf_embedded_newlines_and_lines() {
     );
     assert_eq!(r.observations.len(), 2);
     assert_eq!(r.observations[1].line, 4);
-    assert_eq!(r.observations[0].commentary(), Some("two\r\nlines"));
+    assert_eq!(r.commentary(&r.observations[0]), Some("two\r\nlines"));
 }
 
 #[test]
@@ -107,7 +107,7 @@ fn windows_1252_semicolons_and_tabs() {
             "t.csv:1:0 delimiter"
         ]
     );
-    assert_eq!(r.observations[0].commentary(), Some("café £10"));
+    assert_eq!(r.commentary(&r.observations[0]), Some("café £10"));
     assert_eq!(r.observations.len(), 3);
 }
 
@@ -215,7 +215,7 @@ a,b
     );
     // Kept: 1,234 (line 8), suppressed T-A, t-b read as T-B.
     assert_eq!(r.observations.len(), 3);
-    assert_eq!(r.observations[1].value, None);
+    assert_eq!(r.observations[1].value(), None);
 }
 
 #[test]
