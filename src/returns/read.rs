@@ -125,6 +125,8 @@ fn sniff_delimiter(header: &[u8]) -> u8 {
 }
 
 struct Reader<'f> {
+    /// About how many bytes of a file each checking thread takes at a time.
+    chunk_bytes: usize,
     framework: &'f Framework,
     as_of: NaiveDate,
     diags: Vec<Diagnostic>,
@@ -145,7 +147,19 @@ pub fn read<R: BufRead + Send>(
     sources: Vec<Source<R>>,
     as_of: NaiveDate,
 ) -> (Returns, Vec<Diagnostic>) {
+    read_in_chunks(framework, sources, as_of, CHUNK_BYTES)
+}
+
+/// [`read`], cutting files into chunks of about `chunk_bytes` (tests use tiny chunks to run the
+/// parallel path on small files).
+fn read_in_chunks<R: BufRead + Send>(
+    framework: &Framework,
+    sources: Vec<Source<R>>,
+    as_of: NaiveDate,
+    chunk_bytes: usize,
+) -> (Returns, Vec<Diagnostic>) {
     let mut r = Reader {
+        chunk_bytes,
         framework,
         as_of,
         diags: Vec::new(),
@@ -337,7 +351,7 @@ impl Reader<'_> {
             }
         };
         let delimiter = sniff_delimiter(&first_line);
-        let mut chunker = chunk::Chunker::new(input, delimiter, CHUNK_BYTES);
+        let mut chunker = chunk::Chunker::new(input, delimiter, self.chunk_bytes);
         let mut record = csv::ByteRecord::new();
         let mut warned = false;
         let mut next_line = 1u64; // the line after the previous record

@@ -272,3 +272,81 @@ fn extreme_numbers_never_panic() {
         vec!["big.csv:2:3 out-of-range", "big.csv:2:3 numerator-mismatch"]
     );
 }
+
+/// Every file of `files` read whole, and again cut into chunks of `size` bytes (the parallel
+/// path, with chunk boundaries everywhere): the same problems, observations and side tables.
+fn same_in_chunks(files: &[(&str, &[u8])]) {
+    let f = fw();
+    let as_of = NaiveDate::from_ymd_opt(2025, 11, 15).unwrap();
+    let go = |size: usize| {
+        let sources = files
+            .iter()
+            .map(|(n, b)| Source {
+                name: n.to_string(),
+                reader: *b,
+            })
+            .collect();
+        let (r, d) = super::read_in_chunks(&f, sources, as_of, size);
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}\n{d:?}",
+            r.observations, r.parts, r.infos, r.files
+        )
+    };
+    let whole = go(1 << 30);
+    for size in [1, 2, 3, 5, 7, 11, 16, 31, 64, 100, 257] {
+        assert_eq!(go(size), whole, "chunks of {size} bytes");
+    }
+}
+
+#[test]
+fn chunked_reading_is_the_same_as_whole() {
+    // Quotes with delimiters, line breaks and doubled quotes; a stray quote in an unquoted
+    // field; CRLF; blank and white-space rows; a loose code; an empty area; duplicates and a
+    // conflict far apart; a ragged row; a Windows-1252 byte late in the file.
+    let text =
+        b"\xef\xbb\xbfindicator,period,area,value,numerator,denominator,commentary,status\r\n\
+PC 01,2024/25 Q1,T-A,75.5,151,200,\"Up, a little\r\nand \"\"more\"\"\",final\r\n\
+\r\n\
+CT 01,2024/25 Q1,,5,,,5\" pipe,\r\n\
+  ,  ,,,,,,\r\n\
+ct 01,2024/25 Q2,t-b,6,,,\"\",provisional\r\n\
+CT 01,2024/25 Q1,T,5,,,dup,\r\n\
+PC 01,2024/25 Q2,T-A,70,10,20,\"x\ny\nz\",\r\n\
+CT 01,2024/25 Q3,T,7,,,,\r\n\
+CT 01,2024/25 Q3,T,8,,,,\r\n\
+MN 01,2024-05,T,1,,,a,b,c\r\n\
+CT 01,2024/25 Q4,T,9,,,caf\xe9,\r\n\
+CT 01,2024/25 Q4,T,9,,,\"last, \"\"quoted\"\"\",final";
+    let second = b"indicator;period;value\nCT 01;2024/25 Q1;5\nCT 01;2024/25 Q1;6\n\n";
+    same_in_chunks(&[("a.csv", text), ("b.csv", second)]);
+}
+
+#[test]
+fn chunked_reading_of_random_input_is_the_same() {
+    use proptest::prelude::*;
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 64,
+        ..Default::default()
+    });
+    let row = prop_oneof![
+        Just("CT 01,2024/25 Q1,T,5".to_string()),
+        Just("CT 01,2024/25 Q1,T,6".to_string()),
+        Just("PC 01,2024/25 Q2,T-A,\"7\"".to_string()),
+        Just("\"CT 01\",\"2024/25\nQ3\",T,\"1\"\"2\"".to_string()),
+        Just(String::new()),
+        Just("x,\"unclosed".to_string()),
+        Just("a\"b,c".to_string()),
+        "[ -~]{0,12}",
+    ];
+    runner
+        .run(&proptest::collection::vec(row, 0..24), |rows| {
+            let mut text = String::from("indicator,period,area,value\n");
+            for r in rows {
+                text.push_str(&r);
+                text.push_str(if r.len() % 2 == 0 { "\n" } else { "\r\n" });
+            }
+            same_in_chunks(&[("r.csv", text.as_bytes())]);
+            Ok(())
+        })
+        .unwrap();
+}
