@@ -33,28 +33,64 @@ pub fn check(
     // Which (indicator, area) pairs have sent anything: a flat bit per pair when that is
     // small, else a set.
     let dense = framework.indicators.len().saturating_mul(n_areas) <= 64_000_000;
-    let mut seen_dense: Vec<bool> = if dense {
-        vec![false; framework.indicators.len() * n_areas]
-    } else {
-        Vec::new()
-    };
     let mut seen_area: FxHashSet<(u32, u32)> = FxHashSet::default();
     let mut sent: FxHashMap<(u32, u32, i32, u8), usize> = FxHashMap::default();
-    for (i, o) in returns.observations.iter().enumerate() {
-        let first = if dense && (o.indicator as usize) < due.len() && (o.area as usize) < n_areas {
-            let slot = &mut seen_dense[o.indicator as usize * n_areas + o.area as usize];
-            !std::mem::replace(slot, true)
-        } else {
-            seen_area.insert((o.indicator, o.area))
-        };
-        if first {
-            areas_sent[o.indicator as usize].push(o.area as usize);
-        }
-        let is_due = due.get(o.indicator as usize).is_some_and(|d| {
+    let is_due = |o: &super::Observation| {
+        due.get(o.indicator as usize).is_some_and(|d| {
             d.iter()
                 .any(|p| p.seq() == o.period.seq() && p.frequency() == o.period.frequency())
-        });
-        if is_due {
+        })
+    };
+    let obs = &returns.observations;
+    if dense {
+        // Tens of millions of rows at national scale: marked on every core. Which pairs have
+        // sent something does not depend on the order; the returns due are taken in order, so
+        // the last of a repeated key wins as before.
+        use rayon::prelude::*;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let seen: Vec<AtomicBool> = (0..framework.indicators.len() * n_areas)
+            .map(|_| AtomicBool::new(false))
+            .collect();
+        let due_rows: Vec<usize> = obs
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, o)| {
+                if (o.indicator as usize) < due.len() && (o.area as usize) < n_areas {
+                    seen[o.indicator as usize * n_areas + o.area as usize]
+                        .store(true, Ordering::Relaxed);
+                } else {
+                    return None; // not an indicator or area of the framework: cannot be due
+                }
+                is_due(o).then_some(i)
+            })
+            .collect();
+        for (cell, s) in seen.iter().enumerate() {
+            if s.load(Ordering::Relaxed) {
+                areas_sent[cell / n_areas].push(cell % n_areas);
+            }
+        }
+        for i in due_rows {
+            let o = &obs[i];
+            sent.insert(
+                (
+                    o.indicator,
+                    o.area,
+                    o.period.seq(),
+                    o.period.frequency() as u8,
+                ),
+                i,
+            );
+        }
+    }
+    for (i, o) in obs.iter().enumerate() {
+        if dense {
+            break;
+        }
+        let first = seen_area.insert((o.indicator, o.area));
+        if first && (o.indicator as usize) < areas_sent.len() {
+            areas_sent[o.indicator as usize].push(o.area as usize);
+        }
+        if is_due(o) {
             sent.insert(
                 (
                     o.indicator,
