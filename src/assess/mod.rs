@@ -231,7 +231,7 @@ fn shown_target(t: Decimal) -> Decimal {
 /// Where an entry of a series came from (the model of [`Source`], with the observation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Origin {
-    /// The area's own return (index into `Returns::observations`).
+    /// The area's own return (index into the indicator's observations).
     Own(usize),
     RolledUp,
     /// A roll-up that lacked these children (area indices).
@@ -269,34 +269,82 @@ impl Series {
 /// Returns after the report period are ignored: a report at 2024/25 Q2 is what the board
 /// would have seen then.
 pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> Assessment {
-    concatenate(options, per_indicator(framework, returns, options))
+    let mut groups = sized_groups(framework, &returns.observations);
+    for o in &returns.observations {
+        if let Some(g) = groups.get_mut(o.indicator as usize) {
+            g.push(o.clone());
+        }
+    }
+    let tables = Tables {
+        parts: &returns.parts,
+        infos: &returns.infos,
+    };
+    concatenate(options, per_indicator(framework, groups, &tables, options))
 }
 
-/// [`assess`], freeing the returns before the rows are put together: at national scale the
-/// observations are a gigabyte, and the rows of every indicator are held twice while they are
-/// concatenated.
+/// [`assess`], consuming the returns so that at national scale (a gigabyte of observations)
+/// they are never held twice and are freed as they are used: they are moved into one list per
+/// indicator a block at a time from the end (the source shrinking as it goes), and each
+/// indicator's list is freed once its rows are made.
 pub fn assess_owned(framework: &Framework, returns: Returns, options: &Options) -> Assessment {
-    let rows = per_indicator(framework, &returns, options);
-    drop(returns);
+    let Returns {
+        mut observations,
+        parts,
+        infos,
+        ..
+    } = returns;
+    let mut groups = sized_groups(framework, &observations);
+    const BLOCK: usize = 1 << 20;
+    while !observations.is_empty() {
+        let start = observations.len().saturating_sub(BLOCK);
+        for o in observations.drain(start..) {
+            if let Some(g) = groups.get_mut(o.indicator as usize) {
+                g.push(o);
+            }
+        }
+        observations.shrink_to_fit();
+    }
+    drop(observations);
+    let tables = Tables {
+        parts: &parts,
+        infos: &infos,
+    };
+    let rows = per_indicator(framework, groups, &tables, options);
+    drop((parts, infos));
     concatenate(options, rows)
 }
 
-/// Each indicator's rows, in framework order.
-fn per_indicator(framework: &Framework, returns: &Returns, options: &Options) -> Vec<Vec<Row>> {
-    let n_ind = framework.indicators.len();
-    // Group observations by indicator once (a counting sort), then by area and period.
-    let mut by_indicator: Vec<Vec<u32>> = vec![Vec::new(); n_ind];
-    for (i, o) in returns.observations.iter().enumerate() {
-        if let (Some(g), Ok(i)) = (by_indicator.get_mut(o.indicator as usize), u32::try_from(i)) {
-            g.push(i);
+/// One empty list per indicator, each with room for exactly its observations.
+fn sized_groups(framework: &Framework, observations: &[Observation]) -> Vec<Vec<Observation>> {
+    let mut counts = vec![0usize; framework.indicators.len()];
+    for o in observations {
+        if let Some(c) = counts.get_mut(o.indicator as usize) {
+            *c += 1;
         }
     }
+    counts.into_iter().map(Vec::with_capacity).collect()
+}
+
+/// The returns' side tables, which observations index.
+struct Tables<'a> {
+    parts: &'a [crate::returns::PackedParts],
+    infos: &'a [crate::returns::RowInfo],
+}
+
+/// Each indicator's rows, in framework order, from each indicator's observations (in any
+/// order: series are sorted by area, period and then file order).
+fn per_indicator(
+    framework: &Framework,
+    groups: Vec<Vec<Observation>>,
+    tables: &Tables,
+    options: &Options,
+) -> Vec<Vec<Row>> {
     // Indicators are independent: assess them on every core, then concatenate in framework
     // order, so the result is the same whatever the scheduling.
-    let per_indicator: Vec<Vec<Row>> = framework
+    framework
         .indicators
         .par_iter()
-        .zip(by_indicator.into_par_iter())
+        .zip(groups.into_par_iter())
         .enumerate()
         .map(|(ii, (indicator, group))| {
             let mut rows = Vec::new();
@@ -304,15 +352,7 @@ fn per_indicator(framework: &Framework, returns: &Returns, options: &Options) ->
                 return rows;
             };
             let report = options.period;
-            let series = build_series(
-                framework,
-                indicator,
-                &returns.observations,
-                &returns.parts,
-                &group,
-                shown.seq(),
-            );
-            drop(group);
+            let series = build_series(framework, indicator, &group, tables.parts, shown.seq());
             let targets = TargetTable::new(framework, indicator, &series, shown, report);
             for (area, s) in series.iter().enumerate() {
                 let has_value = s.0.iter().any(|e| e.value.is_some());
@@ -328,14 +368,14 @@ fn per_indicator(framework: &Framework, returns: &Returns, options: &Options) ->
                     report,
                     has_value,
                     area == options.focus_area,
-                    returns,
+                    &group,
+                    tables.infos,
                     &targets,
                 ));
             }
             rows
         })
-        .collect();
-    per_indicator
+        .collect()
 }
 
 fn concatenate(options: &Options, per_indicator: Vec<Vec<Row>>) -> Assessment {
@@ -429,20 +469,20 @@ fn build_series(
     indicator: &Indicator,
     observations: &[Observation],
     parts: &[crate::returns::PackedParts],
-    group: &[u32],
     max_seq: i32,
 ) -> Vec<Series> {
     let n_areas = framework.areas.len();
-    let mut keyed: Vec<(u32, i32, usize)> = group
+    // (area, period, file, line, index): the file and line put repeats in file order.
+    type Key = (u32, i32, u32, u32, usize);
+    let mut keyed: Vec<Key> = observations
         .iter()
-        .filter_map(|&i| {
-            let i = i as usize;
-            let o = &observations[i];
+        .enumerate()
+        .filter_map(|(i, o)| {
             let ok = o.period.frequency() == indicator.frequency
                 && o.period.year_start() == framework.year_start
                 && (o.area as usize) < n_areas
                 && o.period.seq() <= max_seq;
-            ok.then(|| (o.area, o.period.seq(), i))
+            ok.then(|| (o.area, o.period.seq(), o.file, o.line, i))
         })
         .collect();
     keyed.sort_unstable();
@@ -451,7 +491,7 @@ fn build_series(
     for run in keyed.chunk_by(|a, b| a.0 == b.0) {
         series[run[0].0 as usize].0.reserve_exact(run.len());
     }
-    for (area, seq, i) in keyed {
+    for (area, seq, _, _, i) in keyed {
         let s = &mut series[area as usize].0;
         if s.last().is_some_and(|e| e.seq == seq) {
             continue; // a repeated period: the first row read wins
@@ -550,10 +590,11 @@ fn make_row(
     report: Period,
     has_value: bool,
     with_history: bool,
-    returns: &Returns,
+    observations: &[Observation],
+    infos: &[crate::returns::RowInfo],
     targets: &TargetTable,
 ) -> Row {
-    let observations = &returns.observations;
+    let info = |o: &Observation| infos.get(o.info as usize);
     let indicator = &framework.indicators[ii];
     let ys = framework.year_start;
     let freq = indicator.frequency;
@@ -651,7 +692,7 @@ fn make_row(
             framework, indicator, area, targets, &points, shown, at, value,
         )
     });
-    let prediction = own.and_then(|o| returns.prediction(o));
+    let prediction = own.and_then(info).and_then(|i| i.prediction);
     let challenge = match (prediction, forecast.as_ref().and_then(|f| f.on_track)) {
         (Some(p), Some(on)) => Some(p.expects_on_track() != on),
         _ => None,
@@ -697,8 +738,8 @@ fn make_row(
         prediction,
         challenge,
         status: own.map(|o| o.status),
-        commentary: own.and_then(|o| returns.commentary(o).map(str::to_string)),
-        action_plan: own.and_then(|o| returns.action_plan(o)),
+        commentary: own.and_then(info).and_then(|i| i.commentary.clone()),
+        action_plan: own.and_then(info).and_then(|i| i.action_plan),
         commended,
         has_value,
         history,

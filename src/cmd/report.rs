@@ -114,17 +114,17 @@ pub fn run(command: Command) -> Result<u8> {
         Err(e) => bail!("{e}"),
     };
     let completeness = complete::check(&fw, &returns, report_period, today);
-    let assessment = assess::assess(
+    // The returns are consumed: at national scale a gigabyte of observations, freed as each
+    // indicator is assessed.
+    let assessment = assess::assess_owned(
         &fw,
-        &returns,
+        returns,
         &Options {
             period: report_period,
             as_of: today,
             focus_area: area,
         },
     );
-    // The observations are not needed past this point: at national scale they are gigabytes.
-    drop(returns);
     let quality = briefing::quality(&fw, &completeness, &errors);
     let filters = Filters {
         area,
