@@ -126,10 +126,12 @@ impl Backtests {
 
 /// See [`Backtests`].
 pub fn backtest_all(points: &[Point], h: i32, window: usize) -> Backtests {
+    // Sized once: at national scale this runs for every series, twice.
+    let origins = points.len().saturating_sub(2);
     let mut out = Backtests {
-        last: Some(Vec::new()),
-        mean: Some(Vec::new()),
-        trend: Some(Vec::new()),
+        last: Some(Vec::with_capacity(origins)),
+        mean: Some(Vec::with_capacity(origins)),
+        trend: Some(Vec::with_capacity(origins)),
     };
     let push = |errors: &mut Option<Vec<Decimal>>, actual: Decimal, f: Option<Decimal>| {
         let e = f.and_then(|f| actual.checked_sub(f));
@@ -179,7 +181,12 @@ pub fn snapshot(points: &[Point], at: i32, settings: &ForecastSettings) -> Optio
     let method = choose(&tests, settings);
     let window = window_to(points, points.len() - 1, settings.window as usize);
     let value = candidate(method, window, at)?;
-    let errors = tests.of(method).cloned().unwrap_or_default();
+    let errors = match method {
+        Method::Mean => tests.mean,
+        Method::Trend => tests.trend,
+        _ => tests.last,
+    }
+    .unwrap_or_default();
     Some(Choice {
         value,
         method,
