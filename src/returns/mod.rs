@@ -156,14 +156,13 @@ pub fn push_parts(
     numerator: Option<Decimal>,
     denominator: Option<Decimal>,
 ) -> u32 {
-    if numerator.is_none() && denominator.is_none() {
-        return NO_PARTS;
+    match PackedParts::new(numerator, denominator) {
+        None => NO_PARTS,
+        Some(p) => {
+            parts.push(p);
+            (parts.len() - 1) as u32
+        }
     }
-    parts.push(PackedParts {
-        numerator: Packed::new(numerator),
-        denominator: Packed::new(denominator),
-    });
-    (parts.len() - 1) as u32
 }
 
 /// Adds a row's optional columns to the side table; the index to keep, or [`NO_INFO`].
@@ -194,6 +193,16 @@ pub struct Parts {
 pub struct PackedParts {
     numerator: Packed,
     denominator: Packed,
+}
+
+impl PackedParts {
+    /// `None` when the row has neither.
+    pub fn new(numerator: Option<Decimal>, denominator: Option<Decimal>) -> Option<PackedParts> {
+        (numerator.is_some() || denominator.is_some()).then(|| PackedParts {
+            numerator: Packed::new(numerator),
+            denominator: Packed::new(denominator),
+        })
+    }
 }
 
 /// Every valid observation from every file, in file order then line order, with duplicates

@@ -671,8 +671,12 @@ impl Reader<'_> {
         c: check::Candidate,
     ) {
         let fw = self.framework;
-        let (indicator, area, period, value) =
-            (c.indicator as usize, c.area as usize, c.period, c.value);
+        let (indicator, area, period, value) = (
+            c.indicator as usize,
+            c.area as usize,
+            c.period,
+            c.value.get(),
+        );
         let value_col = layout.get(Col::Value).map_or(0, |i| i as u32 + 1);
         let (ind_text, area_text) = match &c.texts {
             Some(t) => (t[0].as_str(), t[1].as_str()),
@@ -750,8 +754,14 @@ impl Reader<'_> {
             indicator: c.indicator,
             area: c.area,
             period,
-            value: super::Packed::new(value),
-            parts: super::push_parts(&mut self.parts, c.numerator, c.denominator),
+            value: c.value,
+            parts: match c.parts {
+                Some(p) => {
+                    self.parts.push(p);
+                    (self.parts.len() - 1) as u32
+                }
+                None => super::NO_PARTS,
+            },
             status: c.status,
             info: super::push_info(&mut self.infos, c.info.map(|i| *i)),
             file: file_index,

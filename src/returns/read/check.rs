@@ -16,16 +16,16 @@ use crate::diag::{Code, Diagnostic};
 use crate::framework::{short_list, Framework, Match, Unit};
 use crate::period::{Frequency, Period};
 use crate::returns::value::{self, Cell};
-use crate::returns::{Prediction, RowInfo, Status};
+use crate::returns::{Packed, PackedParts, Prediction, RowInfo, Status};
 
 /// A row that passed every check of its own, to be kept unless it repeats an earlier one.
 pub(crate) struct Candidate {
     pub indicator: u32,
     pub area: u32,
     pub period: Period,
-    pub value: Option<Decimal>,
-    pub numerator: Option<Decimal>,
-    pub denominator: Option<Decimal>,
+    /// Packed here, on the checking threads, so the merge only copies.
+    pub value: Packed,
+    pub parts: Option<PackedParts>,
     pub status: Status,
     pub info: Option<Box<RowInfo>>,
     /// The indicator and area codes as written, when they are not the framework's spelling.
@@ -654,9 +654,8 @@ impl<'f> Checker<'f> {
             indicator: indicator as u32,
             area: area as u32,
             period,
-            value,
-            numerator,
-            denominator,
+            value: Packed::new(value),
+            parts: PackedParts::new(numerator, denominator),
             status,
             info,
             texts,
