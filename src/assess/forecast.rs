@@ -242,10 +242,10 @@ pub fn percentile(sorted: &[Decimal], p: Decimal) -> Option<Decimal> {
 
 /// The 10th and 90th percentiles of forecast + error.
 pub fn interval(forecast: Decimal, errors: &[Decimal]) -> Option<(Decimal, Decimal)> {
-    let mut outcomes = errors
-        .iter()
-        .map(|e| forecast.checked_add(*e))
-        .collect::<Option<Vec<_>>>()?;
+    let mut outcomes = Vec::with_capacity(errors.len());
+    for e in errors {
+        outcomes.push(forecast.checked_add(*e)?);
+    }
     outcomes.sort();
     Some((
         percentile(&outcomes, Decimal::new(1, 1))?,

@@ -354,6 +354,12 @@ fn per_indicator(
             let report = options.period;
             let series = build_series(framework, indicator, &group, tables.parts, shown.seq());
             let targets = TargetTable::new(framework, indicator, &series, shown, report);
+            // Sized once (a national indicator has thousands of rows).
+            let with_value = series
+                .iter()
+                .filter(|s| s.0.iter().any(|e| e.value.is_some()))
+                .count();
+            rows.reserve_exact(with_value + 1);
             for (area, s) in series.iter().enumerate() {
                 let has_value = s.0.iter().any(|e| e.value.is_some());
                 if !has_value && area != options.focus_area {
