@@ -1,9 +1,10 @@
 //! Partner returns (SPEC 2.3): the validated observations every later stage uses, and the
 //! reader that builds them from CSV bytes ([`read`]), collecting every problem of SPEC 3.
 //!
-//! An [`Observation`] is compact: interned indices for indicator and area, a [`Period`] of a few
-//! bytes, exact decimals, and the rarely-present text (commentary, dates) behind one optional
-//! box, so memory grows with the rows kept, not with the file's text.
+//! An [`Observation`] is compact (44 bytes): interned indices for indicator and area, a
+//! [`Period`] of a few bytes, an exact decimal packed into 13 bytes ([`Packed`]), and indices into
+//! side tables for the rarely-present numerator, denominator and optional columns, so memory
+//! grows with the rows kept, not with the file's text.
 
 pub mod complete;
 pub mod read;

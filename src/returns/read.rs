@@ -1,7 +1,9 @@
 //! Reading return files (SPEC 2.3) into observations, with every problem of SPEC 3.
 //!
-//! Streams records from any reader with the `csv` crate (one reused record, no per-row text
-//! kept), so memory grows with the observations, not with the file. Handles: a UTF-8 BOM,
+//! Reads each file in chunks cut on record boundaries ([`chunk`]), parsed with the `csv` crate
+//! and checked on every core ([`check`]), and merged back in file order, so the result is
+//! exactly that of one loop over the records. No per-row text is kept, and only a few chunks
+//! are in flight, so memory grows with the observations, not with the file. Handles: a UTF-8 BOM,
 //! fields that are not UTF-8 (read as Windows-1252, with one warning per file), `;` and tab
 //! delimiters sniffed from the header, CRLF, quoted fields with embedded newlines, blank and
 //! ragged rows. Completeness (missing and late returns) is [`super::complete`]'s job.
