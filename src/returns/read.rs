@@ -1,7 +1,7 @@
 //! Reading return files (SPEC 2.3) into observations, with every problem of SPEC 3.
 //!
-//! Reads each file in chunks cut on record boundaries ([`chunk`]), parsed with the `csv` crate
-//! and checked on every core ([`check`]), and merged back in file order, so the result is
+//! Reads each file in chunks cut on record boundaries (`read/chunk.rs`), parsed with the `csv` crate
+//! and checked on every core (`read/check.rs`), and merged back in file order, so the result is
 //! exactly that of one loop over the records. No per-row text is kept, and only a few chunks
 //! are in flight, so memory grows with the observations, not with the file. Handles: a UTF-8 BOM,
 //! fields that are not UTF-8 (read as Windows-1252, with one warning per file), `;` and tab
