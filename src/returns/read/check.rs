@@ -128,7 +128,7 @@ pub(crate) fn check_chunk(
         .buffer_capacity(64 * 1024)
         .from_reader(&data[start..]);
     let mut out = Checked {
-        recs: Vec::with_capacity(data.len() / 32),
+        recs: Vec::with_capacity((data.len() / 32).min(1 << 16)),
         diags: Vec::new(),
         error: chunk.error.clone(),
     };

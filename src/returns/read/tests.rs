@@ -243,6 +243,8 @@ fn random_bytes_never_panic() {
                 }],
                 NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
             );
+            // And cut into chunks, so the threads and the merge see the random bytes too.
+            same_in_chunks(&[("r.csv", &input[..]), ("s.csv", &bytes[..])]);
             Ok(())
         })
         .unwrap();
