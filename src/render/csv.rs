@@ -1,6 +1,7 @@
 //! The report as CSV (SPEC 5): exactly the SPEC's columns in order, one row per indicator and
 //! area that has a value; text cells formula-safe, numeric cells untouched.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use rust_decimal::Decimal;
@@ -41,33 +42,35 @@ pub const COLUMNS: [&str; 26] = [
 
 /// One cell of a record: text (made formula-safe when written as CSV) or a number.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Text(String),
+pub enum Cell<'a> {
+    /// Borrowed from the framework or the row where it can be: a national CSV has over a
+    /// million rows of 26 cells.
+    Text(Cow<'a, str>),
     Number(Decimal),
     Empty,
 }
 
-fn yes_no(b: Option<bool>) -> Cell {
+fn yes_no(b: Option<bool>) -> Cell<'static> {
     match b {
-        Some(true) => Cell::Text("yes".into()),
-        Some(false) => Cell::Text("no".into()),
+        Some(true) => Cell::Text(Cow::Borrowed("yes")),
+        Some(false) => Cell::Text(Cow::Borrowed("no")),
         None => Cell::Empty,
     }
 }
 
-fn num(d: Option<Decimal>) -> Cell {
+fn num(d: Option<Decimal>) -> Cell<'static> {
     d.map_or(Cell::Empty, Cell::Number)
 }
 
-fn text(s: Option<&str>) -> Cell {
+fn text(s: Option<&str>) -> Cell<'_> {
     match s {
-        Some(s) if !s.is_empty() => Cell::Text(s.to_string()),
+        Some(s) if !s.is_empty() => Cell::Text(Cow::Borrowed(s)),
         _ => Cell::Empty,
     }
 }
 
 /// A row's cells in [`COLUMNS`] order: shared by the CSV and JSON renderers.
-pub fn record(b: &Briefing, row: &Row) -> [Cell; 26] {
+pub fn record<'a>(b: &'a Briefing, row: &'a Row) -> [Cell<'a>; 26] {
     let fw = b.framework;
     let ind = &fw.indicators[row.indicator];
     let theme = &fw.themes[ind.theme];
@@ -79,17 +82,17 @@ pub fn record(b: &Briefing, row: &Row) -> [Cell; 26] {
     let f = row.forecast.as_ref();
     let pf = row.plan_forecast.as_ref();
     [
-        Cell::Text(theme.code.clone()),
-        Cell::Text(priority.code.clone()),
-        Cell::Text(ind.code.clone()),
-        Cell::Text(ind.name.clone()),
-        Cell::Text(fw.areas[row.area].code.clone()),
-        Cell::Text(row.period.to_string()),
+        Cell::Text(Cow::Borrowed(&theme.code)),
+        Cell::Text(Cow::Borrowed(&priority.code)),
+        Cell::Text(Cow::Borrowed(&ind.code)),
+        Cell::Text(Cow::Borrowed(&ind.name)),
+        Cell::Text(Cow::Borrowed(&fw.areas[row.area].code)),
+        Cell::Text(Cow::Owned(row.period.to_string())),
         num(row.value),
         num(row.target),
         num(row.deviation_pct),
-        Cell::Text(row.rag.as_str().into()),
-        Cell::Text(row.direction.as_str().into()),
+        Cell::Text(Cow::Borrowed(row.rag.as_str())),
+        Cell::Text(Cow::Borrowed(row.direction.as_str())),
         Cell::Number(Decimal::from(row.stage)),
         num(f.map(|f| f.value)),
         text(f.map(|f| f.method.as_str())),

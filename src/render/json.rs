@@ -18,7 +18,7 @@ pub fn write(b: &Briefing, out: &mut dyn Write) -> io::Result<()> {
             let mut obj = Map::new();
             for (name, cell) in COLUMNS.iter().zip(cells) {
                 let v = match cell {
-                    Cell::Text(t) => Value::String(t),
+                    Cell::Text(t) => Value::String(t.into_owned()),
                     Cell::Number(d) => d
                         .normalize()
                         .to_string()
