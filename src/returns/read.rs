@@ -341,14 +341,7 @@ impl Reader<'_> {
                 buf[..end].to_vec()
             }
             Err(e) => {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::MissingColumn,
-                        name,
-                        format!("the file could not be read: {e}"),
-                    )
-                    .at(1, 0),
-                );
+                self.diags.push(unreadable(name, "file", &e.to_string()));
                 return;
             }
         };
@@ -397,14 +390,7 @@ impl Reader<'_> {
                 }
             }
             if let Some(e) = &chunk.error {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::MissingColumn,
-                        name,
-                        format!("the header could not be read: {e}"),
-                    )
-                    .at(1, 0),
-                );
+                self.diags.push(unreadable(name, "header", e));
                 return;
             }
         }
@@ -771,6 +757,16 @@ impl Reader<'_> {
         });
         self.dropped.push(false);
     }
+}
+
+/// A file or its header could not be read (`what`): nothing in it was.
+fn unreadable(name: &str, what: &str, error: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::MissingColumn,
+        name,
+        format!("the {what} could not be read: {error}"),
+    )
+    .at(1, 0)
 }
 
 /// The file's one warning that it is not UTF-8.

@@ -40,16 +40,22 @@ fn fw() -> Framework {
     .unwrap()
 }
 
-fn run(files: &[(&str, &[u8])]) -> (Returns, Vec<Diagnostic>) {
-    let f = fw();
-    let sources = files
+fn sources<'a>(files: &[(&str, &'a [u8])]) -> Vec<Source<&'a [u8]>> {
+    files
         .iter()
         .map(|(n, b)| Source {
             name: n.to_string(),
             reader: *b,
         })
-        .collect();
-    read(&f, sources, NaiveDate::from_ymd_opt(2025, 11, 15).unwrap())
+        .collect()
+}
+
+fn run(files: &[(&str, &[u8])]) -> (Returns, Vec<Diagnostic>) {
+    read(
+        &fw(),
+        sources(files),
+        NaiveDate::from_ymd_opt(2025, 11, 15).unwrap(),
+    )
 }
 
 fn summary(d: &[Diagnostic]) -> Vec<String> {
@@ -281,14 +287,7 @@ fn same_in_chunks(files: &[(&str, &[u8])]) {
     let f = fw();
     let as_of = NaiveDate::from_ymd_opt(2025, 11, 15).unwrap();
     let go = |size: usize| {
-        let sources = files
-            .iter()
-            .map(|(n, b)| Source {
-                name: n.to_string(),
-                reader: *b,
-            })
-            .collect();
-        let (r, d) = super::read_in_chunks(&f, sources, as_of, size);
+        let (r, d) = super::read_in_chunks(&f, sources(files), as_of, size);
         format!(
             "{:?}\n{:?}\n{:?}\n{:?}\n{d:?}",
             r.observations, r.parts, r.infos, r.files
