@@ -82,24 +82,24 @@ pub fn check(
             );
         }
     }
-    for (i, o) in obs.iter().enumerate() {
-        if dense {
-            break;
-        }
-        let first = seen_area.insert((o.indicator, o.area));
-        if first && (o.indicator as usize) < areas_sent.len() {
-            areas_sent[o.indicator as usize].push(o.area as usize);
-        }
-        if is_due(o) {
-            sent.insert(
-                (
-                    o.indicator,
-                    o.area,
-                    o.period.seq(),
-                    o.period.frequency() as u8,
-                ),
-                i,
-            );
+    // A framework too large for one flag per pair: a set, in one pass.
+    if !dense {
+        for (i, o) in obs.iter().enumerate() {
+            let first = seen_area.insert((o.indicator, o.area));
+            if first && (o.indicator as usize) < areas_sent.len() {
+                areas_sent[o.indicator as usize].push(o.area as usize);
+            }
+            if is_due(o) {
+                sent.insert(
+                    (
+                        o.indicator,
+                        o.area,
+                        o.period.seq(),
+                        o.period.frequency() as u8,
+                    ),
+                    i,
+                );
+            }
         }
     }
     let mut out = Vec::new();
