@@ -235,12 +235,6 @@ impl Returns {
     pub fn commentary(&self, o: &Observation) -> Option<&str> {
         self.info(o).and_then(|i| i.commentary.as_deref())
     }
-    pub fn prediction(&self, o: &Observation) -> Option<Prediction> {
-        self.info(o).and_then(|i| i.prediction)
-    }
-    pub fn action_plan(&self, o: &Observation) -> Option<bool> {
-        self.info(o).and_then(|i| i.action_plan)
-    }
     pub fn submitted_on(&self, o: &Observation) -> Option<NaiveDate> {
         self.info(o).and_then(|i| i.submitted_on)
     }

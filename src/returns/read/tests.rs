@@ -78,6 +78,19 @@ fn a_clean_file_reads_exactly() {
     assert_eq!(o.period.to_string(), "2024/25 Q1");
     assert_eq!(r.commentary(o), Some("Up, a little"));
     assert_eq!(r.submitted_on(o), NaiveDate::from_ymd_opt(2024, 7, 21));
+    let info = r.info(o).unwrap();
+    assert_eq!(info.prediction, Some(crate::returns::Prediction::OnTrack));
+    assert_eq!(info.action_plan, Some(true));
+    assert_eq!(info.submitted_by.as_deref(), Some("TC"));
+    // A row without optional columns takes no place in the side table.
+    let (r2, _) = run(&[(
+        "b.csv",
+        b"indicator,period,value
+CT 01,2024/25 Q1,5
+",
+    )]);
+    assert_eq!(r2.info(&r2.observations[0]), None);
+    assert!(r2.infos.is_empty());
     assert_eq!(o.status, crate::returns::Status::Provisional);
     assert_eq!(o.line, 2);
 }
