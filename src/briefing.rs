@@ -114,6 +114,31 @@ pub struct Filters {
     pub area_given: bool,
 }
 
+impl Filters {
+    /// Whether the indicator passes `--theme` and `--tier`.
+    pub fn includes(&self, fw: &Framework, indicator: usize) -> bool {
+        let i = &fw.indicators[indicator];
+        self.theme.is_none_or(|t| t == i.theme) && self.tier.is_none_or(|t| t == i.tier)
+    }
+
+    /// Whether the row passes `--exceptions`.
+    pub fn keeps(&self, r: &Row) -> bool {
+        !self.exceptions || is_exception(r) || no_return(r) || r.commended
+    }
+
+    /// Whether the CSV and JSON list the row (see [`Briefing::records`]).
+    pub fn is_record(&self, fw: &Framework, r: &Row) -> bool {
+        let in_area = !self.area_given || fw.is_area_descendant(r.area, self.area);
+        r.has_value && self.includes(fw, r.indicator) && self.keeps(r) && in_area
+    }
+
+    /// Whether the table and the book can show the row: the focus area's, and its direct
+    /// children's (the area matrix). The other rows only go to the CSV and JSON.
+    pub fn is_shown(&self, fw: &Framework, r: &Row) -> bool {
+        r.area == self.area || fw.areas.get(r.area).and_then(|a| a.parent) == Some(self.area)
+    }
+}
+
 /// Stage names and the action each requires (SPEC 4.4).
 pub fn stage_name(stage: u8) -> &'static str {
     match stage {
@@ -151,11 +176,8 @@ pub fn build<'a>(
     quality: Quality,
 ) -> Briefing<'a> {
     let rows = &assessment.rows;
-    let included = |ind: usize| {
-        let i = &framework.indicators[ind];
-        filters.theme.is_none_or(|t| t == i.theme) && filters.tier.is_none_or(|t| t == i.tier)
-    };
-    let keep = |r: &Row| !filters.exceptions || is_exception(r) || no_return(r) || r.commended;
+    let included = |ind: usize| filters.includes(framework, ind);
+    let keep = |r: &Row| filters.keeps(r);
 
     // The focus area's row for each indicator.
     let mut focus: Vec<Option<usize>> = vec![None; framework.indicators.len()];
@@ -222,10 +244,13 @@ pub fn build<'a>(
     // Matrix: the focus area and its direct children.
     let mut areas = vec![filters.area];
     areas.extend(framework.areas[filters.area].children.iter().copied());
+    // Only the matrix's areas: at national scale the rows are over a million.
     let mut cell: std::collections::HashMap<(usize, usize), usize> =
         std::collections::HashMap::new();
     for (ri, r) in rows.iter().enumerate() {
-        cell.insert((r.indicator, r.area), ri);
+        if filters.is_shown(framework, r) {
+            cell.insert((r.indicator, r.area), ri);
+        }
     }
     let matrix_rows = shown
         .iter()
@@ -245,8 +270,7 @@ pub fn build<'a>(
     let mut records = Vec::new();
     let mut record_counts = RagCounts::default();
     for (ri, r) in rows.iter().enumerate() {
-        let in_area = !filters.area_given || framework.is_area_descendant(r.area, filters.area);
-        if r.has_value && included(r.indicator) && keep(r) && in_area {
+        if filters.is_record(framework, r) {
             records.push(ri);
             record_counts.add(r.rag);
         }

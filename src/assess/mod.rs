@@ -17,9 +17,6 @@ pub mod targets;
 mod tests;
 
 use chrono::NaiveDate;
-use rayon::iter::{
-    IndexedParallelIterator, IntoParallelIterator, IntoParallelRefIterator, ParallelIterator,
-};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::framework::{Aggregate, Framework, Indicator, Measure};
@@ -231,7 +228,7 @@ fn shown_target(t: Decimal) -> Decimal {
 /// Where an entry of a series came from (the model of [`Source`], with the observation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Origin {
-    /// The area's own return (index into the indicator's observations).
+    /// The area's own return (index into the returns' observations).
     Own(usize),
     RolledUp,
     /// A roll-up that lacked these children (area indices).
@@ -269,131 +266,225 @@ impl Series {
 /// Returns after the report period are ignored: a report at 2024/25 Q2 is what the board
 /// would have seen then.
 pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> Assessment {
-    let mut groups = sized_groups(framework, &returns.observations);
-    for o in &returns.observations {
-        if let Some(g) = groups.get_mut(o.indicator as usize) {
-            g.push(o.clone());
-        }
-    }
-    let tables = Tables {
-        parts: &returns.parts,
-        infos: &returns.infos,
-    };
-    concatenate(options, per_indicator(framework, groups, &tables, options))
+    assess_owned(framework, returns.clone(), options)
 }
 
-/// [`assess`], consuming the returns so that at national scale (a gigabyte of observations)
-/// they are never held twice and are freed as they are used: they are moved into one list per
-/// indicator a block at a time from the end (the source shrinking as it goes), and each
-/// indicator's list is freed once its rows are made.
+/// [`assess`], consuming the returns (at national scale a gigabyte of observations, never
+/// held twice).
 pub fn assess_owned(framework: &Framework, returns: Returns, options: &Options) -> Assessment {
-    let Returns {
-        mut observations,
-        parts,
-        infos,
-        ..
-    } = returns;
-    let mut groups = sized_groups(framework, &observations);
-    const BLOCK: usize = 1 << 20;
-    while !observations.is_empty() {
-        let start = observations.len().saturating_sub(BLOCK);
-        for o in observations.drain(start..) {
-            if let Some(g) = groups.get_mut(o.indicator as usize) {
-                g.push(o);
-            }
-        }
-        observations.shrink_to_fit();
-    }
-    drop(observations);
-    let tables = Tables {
-        parts: &parts,
-        infos: &infos,
-    };
-    let rows = per_indicator(framework, groups, &tables, options);
-    drop((parts, infos));
-    concatenate(options, rows)
+    assess_where(framework, returns, options, |_| true)
 }
 
-/// One empty list per indicator, each with room for exactly its observations.
-fn sized_groups(framework: &Framework, observations: &[Observation]) -> Vec<Vec<Observation>> {
-    let mut counts = vec![0usize; framework.indicators.len()];
-    for o in observations {
-        if let Some(c) = counts.get_mut(o.indicator as usize) {
-            *c += 1;
-        }
-    }
-    counts.into_iter().map(Vec::with_capacity).collect()
-}
-
-/// The returns' side tables, which observations index.
-struct Tables<'a> {
-    parts: &'a [crate::returns::PackedParts],
-    infos: &'a [crate::returns::RowInfo],
-}
-
-/// Each indicator's rows, in framework order, from each indicator's observations (in any
-/// order: series are sorted by area, period and then file order).
-fn per_indicator(
+/// [`assess_owned`], keeping only the rows `keep` accepts (the table and the book show a few
+/// areas of thousands).
+pub fn assess_where(
     framework: &Framework,
-    groups: Vec<Vec<Observation>>,
-    tables: &Tables,
+    returns: Returns,
     options: &Options,
-) -> Vec<Vec<Row>> {
-    // Indicators are independent: assess them on every core, then concatenate in framework
-    // order, so the result is the same whatever the scheduling.
-    framework
-        .indicators
-        .par_iter()
-        .zip(groups.into_par_iter())
-        .enumerate()
-        .map(|(ii, (indicator, group))| {
-            let mut rows = Vec::new();
-            let Some(shown) = options.period.latest_at(indicator.frequency) else {
-                return rows;
-            };
-            let report = options.period;
-            let series = build_series(framework, indicator, &group, tables.parts, shown.seq());
-            let targets = TargetTable::new(framework, indicator, &series, shown, report);
-            // Sized once (a national indicator has thousands of rows).
-            let with_value = series
-                .iter()
-                .filter(|s| s.0.iter().any(|e| e.value.is_some()))
-                .count();
-            rows.reserve_exact(with_value + 1);
-            for (area, s) in series.iter().enumerate() {
-                let has_value = s.0.iter().any(|e| e.value.is_some());
-                if !has_value && area != options.focus_area {
-                    continue;
-                }
-                rows.push(make_row(
-                    framework,
-                    ii,
-                    area,
-                    s,
-                    shown,
-                    report,
-                    has_value,
-                    area == options.focus_area,
-                    &group,
-                    tables.infos,
-                    &targets,
-                ));
-            }
-            rows
-        })
-        .collect()
-}
-
-fn concatenate(options: &Options, per_indicator: Vec<Vec<Row>>) -> Assessment {
-    let mut rows = Vec::with_capacity(per_indicator.iter().map(Vec::len).sum());
-    for r in per_indicator {
-        rows.extend(r); // each indicator's rows are freed as they are moved
-    }
+    keep: impl Fn(&Row) -> bool + Sync,
+) -> Assessment {
+    let mut rows = Vec::new();
+    let done = assess_each(
+        framework,
+        returns,
+        options,
+        |mut r| {
+            r.retain(&keep);
+            r
+        },
+        |r| {
+            rows.extend(r);
+            Ok(())
+        },
+    );
+    debug_assert!(done.is_ok(), "collecting rows cannot fail");
     Assessment {
         period: options.period,
         as_of: options.as_of,
         rows,
     }
+}
+
+/// Assess indicator by indicator: each indicator's rows (in framework area order) go to `work`
+/// on one of the assessing threads (one per core), and what `work` makes goes to `each` on the
+/// calling thread, in framework indicator order. So a national CSV can be rendered as it is
+/// assessed, without ever holding a million rows; the first error from `each` stops it.
+pub fn assess_each<T: Send>(
+    framework: &Framework,
+    returns: Returns,
+    options: &Options,
+    work: impl Fn(Vec<Row>) -> T + Sync,
+    each: impl FnMut(T) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let Returns {
+        observations,
+        parts,
+        infos,
+        ..
+    } = returns;
+    let (members, ranges) = group_by_indicator(framework.indicators.len(), &observations);
+    let tables = Tables {
+        observations: &observations,
+        parts: &parts,
+        infos: &infos,
+    };
+    in_order(
+        framework.indicators.len(),
+        |ii| {
+            work(assess_indicator(
+                framework,
+                ii,
+                &members[ranges[ii].clone()],
+                &tables,
+                options,
+            ))
+        },
+        each,
+    )
+}
+
+/// Each indicator's observations (indices, in file order), all in one list, and each
+/// indicator's range of it: a counting sort, two passes and 4 bytes a row, whatever the order
+/// the returns came in (a file per indicator, or a file per quarter).
+fn group_by_indicator(
+    n_indicators: usize,
+    observations: &[Observation],
+) -> (Vec<u32>, Vec<std::ops::Range<usize>>) {
+    let mut ranges = vec![0..0; n_indicators];
+    for o in observations {
+        if let Some(r) = ranges.get_mut(o.indicator as usize) {
+            r.end += 1;
+        }
+    }
+    let mut start = 0;
+    for r in &mut ranges {
+        let len = r.end;
+        *r = start..start;
+        start += len;
+    }
+    let mut members = vec![0u32; start];
+    for (i, o) in observations.iter().enumerate() {
+        if let Some(r) = ranges.get_mut(o.indicator as usize) {
+            // Observations are indexed by u32 throughout (see `Observation::parts`).
+            members[r.end] = i as u32;
+            r.end += 1;
+        }
+    }
+    (members, ranges)
+}
+
+/// Runs `f(0)`, `f(1)`, ... `f(n - 1)` on one thread per core, a few at a time and roughly in
+/// order, and hands the results to `each` on this thread in index order (so the outcome does not
+/// depend on the scheduling). At most a few results wait for `each` at any time.
+fn in_order<T: Send>(
+    n: usize,
+    f: impl Fn(usize) -> T + Sync,
+    mut each: impl FnMut(T) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get().clamp(1, 16))
+        .min(n.max(1));
+    let in_flight = 4 * workers;
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (done_tx, done_rx) = mpsc::channel::<(usize, T)>();
+        let (slot_tx, slot_rx) = mpsc::sync_channel::<()>(in_flight);
+        for _ in 0..workers {
+            let (done_tx, slot_tx, next, stop, f) =
+                (done_tx.clone(), slot_tx.clone(), &next, &stop, &f);
+            scope.spawn(move || loop {
+                if stop.load(Ordering::Relaxed) || slot_tx.send(()).is_err() {
+                    break;
+                }
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n || done_tx.send((i, f(i))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop((done_tx, slot_tx));
+        // Dropped on the first error: the workers' next `send` fails and they end.
+        let mut slots = Some(slot_rx);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut expected = 0;
+        let mut result = Ok(());
+        for (i, t) in done_rx {
+            waiting.insert(i, t);
+            while let Some(t) = waiting.remove(&expected) {
+                expected += 1;
+                let Some(rx) = &slots else { continue };
+                let _ = rx.try_recv();
+                result = each(t);
+                if result.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                    slots = None;
+                }
+            }
+        }
+        result
+    })
+}
+
+/// The observations and the side tables they index.
+struct Tables<'a> {
+    observations: &'a [Observation],
+    parts: &'a [crate::returns::PackedParts],
+    infos: &'a [crate::returns::RowInfo],
+}
+
+/// One indicator's rows in framework area order, from its observations (`members`, indices
+/// in file order).
+fn assess_indicator(
+    framework: &Framework,
+    ii: usize,
+    members: &[u32],
+    tables: &Tables,
+    options: &Options,
+) -> Vec<Row> {
+    let indicator = &framework.indicators[ii];
+    let mut rows = Vec::new();
+    let Some(shown) = options.period.latest_at(indicator.frequency) else {
+        return rows;
+    };
+    let report = options.period;
+    let series = build_series(
+        framework,
+        indicator,
+        tables.observations,
+        members,
+        tables.parts,
+        shown.seq(),
+    );
+    let targets = TargetTable::new(framework, indicator, &series, shown, report);
+    // Sized once (a national indicator has thousands of rows).
+    let with_value = series
+        .iter()
+        .filter(|s| s.0.iter().any(|e| e.value.is_some()))
+        .count();
+    rows.reserve_exact(with_value + 1);
+    for (area, s) in series.iter().enumerate() {
+        let has_value = s.0.iter().any(|e| e.value.is_some());
+        if !has_value && area != options.focus_area {
+            continue;
+        }
+        rows.push(make_row(
+            framework,
+            ii,
+            area,
+            s,
+            shown,
+            report,
+            has_value,
+            area == options.focus_area,
+            tables.observations,
+            tables.infos,
+            &targets,
+        ));
+    }
+    rows
 }
 
 /// The targets of one indicator by period, computed once for every area (SPEC 4.1 by
@@ -468,22 +559,25 @@ impl<'a> TargetTable<'a> {
     }
 }
 
-/// Every area's series for one indicator up to `max_seq`: own returns first, then roll-ups
-/// bottom-up (children before parents) where a parent has no return of its own.
+/// Every area's series for one indicator up to `max_seq`, from its observations (`members`):
+/// own returns first, then roll-ups bottom-up (children before parents) where a parent has no
+/// return of its own.
 fn build_series(
     framework: &Framework,
     indicator: &Indicator,
     observations: &[Observation],
+    members: &[u32],
     parts: &[crate::returns::PackedParts],
     max_seq: i32,
 ) -> Vec<Series> {
     let n_areas = framework.areas.len();
     // (area, period, file, line, index): the file and line put repeats in file order.
     type Key = (u32, i32, u32, u32, usize);
-    let mut keyed: Vec<Key> = observations
+    let mut keyed: Vec<Key> = members
         .iter()
-        .enumerate()
-        .filter_map(|(i, o)| {
+        .filter_map(|&i| {
+            let i = i as usize;
+            let o = observations.get(i)?;
             let ok = o.period.frequency() == indicator.frequency
                 && o.period.year_start() == framework.year_start
                 && (o.area as usize) < n_areas

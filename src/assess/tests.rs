@@ -460,6 +460,173 @@ fn riverside_story_at_2025_26_q2() {
     assert_eq!((w.rag, w.stage), (Rag::Red, 2));
 }
 
+/// Returns interleaved across indicators and areas, in two files, with a history long
+/// enough for forecasts and back-tests.
+fn interleaved(fw: &Framework) -> Returns {
+    let mut csv = String::from("indicator,period,area,value,numerator,denominator\n");
+    for (k, (y, i)) in [
+        (2022, 1),
+        (2022, 2),
+        (2022, 3),
+        (2022, 4),
+        (2023, 1),
+        (2023, 2),
+    ]
+    .into_iter()
+    .chain((1..=4).map(|i| (2023, i)).skip(2))
+    .chain((1..=4).map(|i| (2024, i)))
+    .enumerate()
+    {
+        for (a, area) in ["T-N1", "T-N2", "T-S"].iter().enumerate() {
+            let n = 30 + (k * 7 + a * 11) % 23;
+            csv.push_str(&format!("R1,{y}/{} Q{i},{area},{n},{n},100\n", y % 100 + 1));
+            csv.push_str(&format!(
+                "C1,{y}/{} Q{i},{area},{}\n",
+                y % 100 + 1,
+                90 - k + a
+            ));
+        }
+    }
+    let mut rs = returns(fw, &csv);
+    // the second half of the rows from a second file
+    let half = rs.observations.len() / 2;
+    for (j, o) in rs.observations.iter_mut().enumerate().skip(half) {
+        o.file = 1;
+        o.line = (j - half) as u32 + 2;
+    }
+    rs.files.push("second.csv".into());
+    rs.date_columns.push(0);
+    rs
+}
+
+#[test]
+fn the_order_of_the_returns_changes_nothing() {
+    let fw = framework(SMALL);
+    let rs = interleaved(&fw);
+    let opts = options(&fw, q(2024, 2));
+    let a = assess(&fw, &rs, &opts);
+    assert!(a.rows.iter().any(|r| r.forecast.is_some()));
+    // reversed, and by area first: every indicator's rows are found wherever they are
+    let mut reversed = rs.clone();
+    reversed.observations.reverse();
+    assert_eq!(assess(&fw, &reversed, &opts), a);
+    let mut by_area = rs.clone();
+    by_area
+        .observations
+        .sort_by_key(|o| (o.area, o.period.seq()));
+    assert_eq!(assess(&fw, &by_area, &opts), a);
+}
+
+#[test]
+fn assess_where_keeps_exactly_the_rows_asked_for() {
+    let fw = framework(SMALL);
+    let rs = interleaved(&fw);
+    let opts = options(&fw, q(2024, 2));
+    let all = assess(&fw, &rs, &opts);
+    let kept = super::assess_where(&fw, rs, &opts, |r| r.area == 1 || r.indicator == 1);
+    let expected: Vec<_> = all
+        .rows
+        .into_iter()
+        .filter(|r| r.area == 1 || r.indicator == 1)
+        .collect();
+    assert!(expected.len() >= 4);
+    assert_eq!(kept.rows, expected);
+}
+
+#[test]
+fn the_csv_rendered_as_assessed_is_the_csv_of_the_view() {
+    use crate::briefing::{build, Filters};
+    let fw = framework(SMALL);
+    let rs = interleaved(&fw);
+    let opts = options(&fw, q(2024, 2));
+    let all = assess(&fw, &rs, &opts);
+    for filters in [
+        Filters::default(),
+        Filters {
+            area: 1,
+            area_given: true,
+            ..Filters::default()
+        },
+        Filters {
+            exceptions: true,
+            ..Filters::default()
+        },
+    ] {
+        let view = build(&fw, &all, &filters, Default::default());
+        let mut whole = Vec::new();
+        crate::render::csv::write(&view, &mut whole).unwrap();
+        let mut streamed = Vec::new();
+        crate::render::csv::header(&mut streamed).unwrap();
+        super::assess_each(
+            &fw,
+            rs.clone(),
+            &opts,
+            |rows| {
+                crate::render::csv::block(&fw, rows.iter().filter(|r| filters.is_record(&fw, r)))
+            },
+            |text| {
+                streamed.extend(text?);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert!(whole.iter().filter(|&&b| b == b'\n').count() > 3);
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            String::from_utf8(whole).unwrap()
+        );
+    }
+}
+
+#[test]
+fn in_order_hands_over_in_index_order_and_stops_at_the_first_error() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut seen = Vec::new();
+    super::in_order(
+        60,
+        |i| {
+            // later indices often finish first
+            std::thread::sleep(std::time::Duration::from_micros(
+                ((i * 7919) % 13) as u64 * 200,
+            ));
+            i * 2
+        },
+        |v| {
+            seen.push(v);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(seen, (0..60).map(|i| i * 2).collect::<Vec<_>>());
+
+    let made = AtomicUsize::new(0);
+    let mut handed = Vec::new();
+    let result = super::in_order(
+        100_000,
+        |i| {
+            made.fetch_add(1, Ordering::Relaxed);
+            i
+        },
+        |v| {
+            handed.push(v);
+            if v == 3 {
+                Err(std::io::Error::other("disk full"))
+            } else {
+                Ok(())
+            }
+        },
+    );
+    assert_eq!(result.unwrap_err().to_string(), "disk full");
+    assert_eq!(handed, vec![0, 1, 2, 3]);
+    // a few in flight, not the 100,000
+    assert!(
+        made.load(Ordering::Relaxed) < 200,
+        "{}",
+        made.load(Ordering::Relaxed)
+    );
+    super::in_order(0, |i| i, |_| panic!("nothing to hand over")).unwrap();
+}
+
 #[test]
 fn rounding_for_output() {
     use super::{round_fixed, round_out};

@@ -113,19 +113,11 @@ pub fn run(command: Command) -> Result<u8> {
         Ok(p) => p,
         Err(e) => bail!("{e}"),
     };
-    let completeness = complete::check(&fw, &returns, report_period, today);
-    // The returns are consumed: at national scale a gigabyte of observations, freed as each
-    // indicator is assessed.
-    let assessment = assess::assess_owned(
-        &fw,
-        returns,
-        &Options {
-            period: report_period,
-            as_of: today,
-            focus_area: area,
-        },
-    );
-    let quality = briefing::quality(&fw, &completeness, &errors);
+    let options = Options {
+        period: report_period,
+        as_of: today,
+        focus_area: area,
+    };
     let filters = Filters {
         area,
         theme,
@@ -133,11 +125,41 @@ pub fn run(command: Command) -> Result<u8> {
         exceptions,
         area_given,
     };
+    if format == ReportFormat::Csv {
+        // Rendered as it is assessed, an indicator at a time on every core and written in
+        // order: a national CSV (a million rows, hundreds of megabytes) is never held whole,
+        // in rows or in text. The CSV needs nothing else of the view.
+        let fw = &fw;
+        let render = |out: &mut dyn std::io::Write| {
+            render::csv::header(out)?;
+            assess::assess_each(
+                fw,
+                returns,
+                &options,
+                |rows| render::csv::block(fw, rows.iter().filter(|r| filters.is_record(fw, r))),
+                |text| out.write_all(&text?),
+            )?;
+            out.flush()
+        };
+        match output {
+            Some(path) => io::write_atomic_with(&path, render)?,
+            None => io::write_stdout_with(render)?,
+        }
+        return Ok(OK);
+    }
+    let completeness = complete::check(&fw, &returns, report_period, today);
+    // The returns are consumed (at national scale a gigabyte of observations). The table and
+    // the book show only the focus area and its children, so only their rows are kept.
+    let assessment = if format == ReportFormat::Json {
+        assess::assess_owned(&fw, returns, &options)
+    } else {
+        assess::assess_where(&fw, returns, &options, |r| filters.is_shown(&fw, r))
+    };
+    let quality = briefing::quality(&fw, &completeness, &errors);
     let view = briefing::build(&fw, &assessment, &filters, quality);
     let color = output.is_none() && io::stdout_color(common.color)
         || common.color == crate::cli::ColorChoice::Always;
-    // Rendered straight into the output (a temporary file renamed into place, or stdout), so a
-    // national CSV of hundreds of megabytes is never held in memory.
+    // Rendered straight into the output (a temporary file renamed into place, or stdout).
     let render = |out: &mut dyn std::io::Write| match format {
         ReportFormat::Table => render::table::write(&view, out, color),
         ReportFormat::Csv => render::csv::write(&view, out),

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use super::safe_cell;
 use crate::assess::Row;
 use crate::briefing::Briefing;
+use crate::framework::Framework;
 
 /// The columns, in order.
 pub const COLUMNS: [&str; 26] = [
@@ -70,8 +71,7 @@ fn text(s: Option<&str>) -> Cell<'_> {
 }
 
 /// A row's cells in [`COLUMNS`] order: shared by the CSV and JSON renderers.
-pub fn record<'a>(b: &'a Briefing, row: &'a Row) -> [Cell<'a>; 26] {
-    let fw = b.framework;
+pub fn record<'a>(fw: &'a Framework, row: &'a Row) -> [Cell<'a>; 26] {
     let ind = &fw.indicators[row.indicator];
     let theme = &fw.themes[ind.theme];
     let priority = &theme.priorities[ind.priority];
@@ -114,23 +114,16 @@ pub fn record<'a>(b: &'a Briefing, row: &'a Row) -> [Cell<'a>; 26] {
 pub fn write(b: &Briefing, out: &mut dyn Write) -> io::Result<()> {
     use rayon::iter::ParallelIterator;
     use rayon::slice::ParallelSlice;
-    let mut header = ::csv::Writer::from_writer(Vec::new());
-    header
-        .write_record(COLUMNS)
-        .map_err(crate::render::csv_error)?;
-    out.write_all(
-        &header
-            .into_inner()
-            .map_err(|e| io::Error::other(e.to_string()))?,
-    )?;
+    header(out)?;
     // At national scale this is over a million rows of 26 fields: blocks of rows are rendered
     // on every core, a few at a time (memory stays bounded), and written in order.
     const ROWS_PER_BLOCK: usize = 4096;
     const BLOCKS_AT_ONCE: usize = 16;
+    let all = &b.assessment.rows;
     for group in b.records.chunks(ROWS_PER_BLOCK * BLOCKS_AT_ONCE) {
         let blocks: Vec<io::Result<Vec<u8>>> = group
             .par_chunks(ROWS_PER_BLOCK)
-            .map(|rows| block(b, rows))
+            .map(|rows| block(b.framework, rows.iter().map(|&ri| &all[ri])))
             .collect();
         for block in blocks {
             out.write_all(&block?)?;
@@ -139,15 +132,30 @@ pub fn write(b: &Briefing, out: &mut dyn Write) -> io::Result<()> {
     out.flush()
 }
 
-/// The CSV text of some rows (no header).
-fn block(b: &Briefing, rows: &[usize]) -> io::Result<Vec<u8>> {
+/// The header record.
+pub fn header(out: &mut dyn Write) -> io::Result<()> {
+    let mut header = ::csv::Writer::from_writer(Vec::new());
+    header
+        .write_record(COLUMNS)
+        .map_err(crate::render::csv_error)?;
+    out.write_all(
+        &header
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))?,
+    )
+}
+
+/// The CSV text of some rows (no header): [`write`] in parts, for a report rendered as it is
+/// assessed (the records of one indicator at a time, in order).
+pub fn block<'a>(fw: &Framework, rows: impl Iterator<Item = &'a Row>) -> io::Result<Vec<u8>> {
+    let most = rows.size_hint().1.unwrap_or(0).min(1 << 20);
     let mut w = ::csv::WriterBuilder::new()
         .buffer_capacity(1 << 16)
-        .from_writer(Vec::with_capacity(rows.len() * 192));
+        .from_writer(Vec::with_capacity(most * 192));
     // One reused buffer for the numbers, rather than a String per cell.
     let mut number = String::new();
-    for &ri in rows {
-        let cells = record(b, &b.assessment.rows[ri]);
+    for row in rows {
+        let cells = record(fw, row);
         for c in &cells {
             match c {
                 Cell::Text(t) => w.write_field(safe_cell(t).as_bytes()),

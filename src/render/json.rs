@@ -14,7 +14,7 @@ pub fn write(b: &Briefing, out: &mut dyn Write) -> io::Result<()> {
         .records
         .iter()
         .map(|&ri| {
-            let cells = record(b, &b.assessment.rows[ri]);
+            let cells = record(b.framework, &b.assessment.rows[ri]);
             let mut obj = Map::new();
             for (name, cell) in COLUMNS.iter().zip(cells) {
                 let v = match cell {
