@@ -113,7 +113,10 @@ pub struct Forecast {
     /// Share of back-test errors that would still meet the target (0-1, two decimals), when
     /// the chosen candidate has at least `min_backtests` errors.
     pub confidence: Option<Decimal>,
-    /// 10th and 90th percentiles of forecast + back-test error.
+    /// 10th and 90th percentiles of forecast + back-test error, under the same condition as
+    /// `confidence`. Made only for the focus area's rows (the ones the table and the book
+    /// describe): no output lists it, and at national scale sorting the errors of every
+    /// forecast costs seconds.
     pub interval: Option<(Decimal, Decimal)>,
 }
 
@@ -782,6 +785,7 @@ fn make_row(
         shown,
         report.last_of_year_at(freq),
         value,
+        with_history,
     );
     let plan_forecast = framework.plan.and_then(|plan| {
         let at = plan.end.last_of_year_at(freq);
@@ -789,7 +793,15 @@ fn make_row(
             return forecast.clone(); // the plan ends this year: the same forecast
         }
         make_forecast(
-            framework, indicator, area, targets, &points, shown, at, value,
+            framework,
+            indicator,
+            area,
+            targets,
+            &points,
+            shown,
+            at,
+            value,
+            with_history,
         )
     });
     let prediction = own.and_then(info).and_then(|i| i.prediction);
@@ -865,6 +877,7 @@ fn make_forecast(
     shown: Period,
     at: Period,
     shown_val: Option<Decimal>,
+    with_interval: bool,
 ) -> Option<Forecast> {
     let settings = &framework.forecast;
     let polarity = indicator.polarity;
@@ -898,7 +911,10 @@ fn make_forecast(
             target
                 .and_then(|t| forecast::confidence(value, &errors, t, polarity))
                 .map(|c| round_fixed(c, 2)),
-            forecast::interval(value, &errors).map(|(lo, hi)| (round_out(lo, 4), round_out(hi, 4))),
+            with_interval
+                .then(|| forecast::interval(value, &errors))
+                .flatten()
+                .map(|(lo, hi)| (round_out(lo, 4), round_out(hi, 4))),
         )
     } else {
         (None, None)

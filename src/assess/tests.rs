@@ -505,7 +505,18 @@ fn the_order_of_the_returns_changes_nothing() {
     let rs = interleaved(&fw);
     let opts = options(&fw, q(2024, 2));
     let a = assess(&fw, &rs, &opts);
-    assert!(a.rows.iter().any(|r| r.forecast.is_some()));
+    // the interval is made for the focus area's rows only (nothing lists the others')
+    let with_errors = |area: usize| {
+        a.rows
+            .iter()
+            .filter(|r| r.area == area)
+            .filter_map(|r| r.forecast.as_ref())
+            .filter(|f| f.confidence.is_some())
+            .map(|f| f.interval.is_some())
+            .collect::<Vec<_>>()
+    };
+    assert!(!with_errors(0).is_empty() && with_errors(0).iter().all(|&i| i));
+    assert!(!with_errors(2).is_empty() && with_errors(2).iter().all(|&i| !i));
     // reversed, and by area first: every indicator's rows are found wherever they are
     let mut reversed = rs.clone();
     reversed.observations.reverse();
