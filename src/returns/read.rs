@@ -207,37 +207,51 @@ fn read_in_chunks<R: BufRead + Send>(
 ///
 /// A hash map with an entry per row costs tens of bytes a row and a cache miss on every row at
 /// national scale. Instead each (indicator, area) pair keeps a chain through its observations,
-/// newest first: 4 bytes a row, and since returns come grouped by indicator and area, the
-/// chain walked is the last few rows read, already in cache. A chain is walked at most
+/// newest first (4 bytes a row), and a bitmap of the periods it has, over a window of 128
+/// periods: a period not in the bitmap is new without walking the chain, so only a real
+/// repeat, or a period outside the window, walks it. Returns in any order (by indicator, by
+/// quarter, or shuffled) so cost one look at the pair's cell a row. A chain is walked at most
 /// [`Firsts::MAX_WALK`] steps; the first time that is not enough (a pair with very many
-/// periods), every key so far goes into a map, which is used from then on. Either way the
-/// answer is the same: the first row read with that key.
+/// periods outside its window), every key so far goes into a map, which is used from then
+/// on. Either way the answer is the same: the first row read with that key.
 struct Firsts {
     n_areas: usize,
-    /// indicator * n_areas + area -> newest observation of the pair + 1 (0: none), when the
-    /// framework is small enough for a flat table; else `sparse_heads`.
-    heads: Vec<u32>,
-    sparse_heads: FxHashMap<(u32, u32), u32>,
+    /// indicator * n_areas + area -> the pair's cell, when the framework is small enough for
+    /// a flat table; else `sparse`.
+    cells: Vec<Pair>,
+    sparse: FxHashMap<(u32, u32), Pair>,
     /// Per observation: the previous observation of its pair + 1 (0: none).
     prev: Vec<u32>,
     /// Every key -> its first observation, once chains are given up.
     map: Option<FxHashMap<(u32, u32, i32), u32>>,
 }
 
+/// One (indicator, area) pair: its newest observation + 1 (0: none), and which periods
+/// `base..base + 128` it has.
+#[derive(Clone, Copy, Default)]
+struct Pair {
+    head: u32,
+    base: i32,
+    /// Two words rather than a `u128`, which would align the pair to 32 bytes.
+    bits: [u64; 2],
+}
+
 impl Firsts {
     const MAX_WALK: usize = 64;
+    /// Pairs in the flat table at most (24 bytes each).
+    const MAX_CELLS: usize = 4_000_000;
 
     fn new(framework: &Framework) -> Firsts {
         let n_areas = framework.areas.len();
         let cells = framework.indicators.len().saturating_mul(n_areas);
         Firsts {
             n_areas,
-            heads: if cells <= 16_000_000 {
-                vec![0; cells]
+            cells: if cells <= Self::MAX_CELLS {
+                vec![Pair::default(); cells]
             } else {
                 Vec::new()
             },
-            sparse_heads: FxHashMap::default(),
+            sparse: FxHashMap::default(),
             prev: Vec::new(),
             map: None,
         }
@@ -262,12 +276,32 @@ impl Firsts {
         let cell = (indicator as usize)
             .checked_mul(self.n_areas)
             .and_then(|c| c.checked_add(area as usize))
-            .filter(|&c| c < self.heads.len() && (area as usize) < self.n_areas);
-        let head = match cell {
-            Some(c) => &mut self.heads[c],
-            None => self.sparse_heads.entry((indicator, area)).or_insert(0),
+            .filter(|&c| c < self.cells.len() && (area as usize) < self.n_areas);
+        let pair = match cell {
+            Some(c) => &mut self.cells[c],
+            None => self.sparse.entry((indicator, area)).or_default(),
         };
-        let mut at = *head;
+        if pair.head == 0 {
+            // The window starts a little before the first period seen: returns usually come
+            // oldest first, but not always.
+            pair.base = seq.saturating_sub(32);
+        }
+        let bit = seq
+            .checked_sub(pair.base)
+            .filter(|off| (0..128).contains(off))
+            .map(|off| (off as usize / 64, 1u64 << (off % 64)));
+        match bit {
+            Some((word, bit)) if pair.bits[word] & bit == 0 => {
+                // New: no walk.
+                pair.bits[word] |= bit;
+                self.prev.push(pair.head);
+                pair.head = next32 + 1;
+                return next;
+            }
+            _ => {}
+        }
+        // A repeat (the bit is set), or a period outside the window: walk the chain.
+        let mut at = pair.head;
         let mut steps = 0;
         while at != 0 {
             let i = at as usize - 1;
@@ -280,8 +314,8 @@ impl Firsts {
             }
             at = self.prev[i];
         }
-        self.prev.push(*head);
-        *head = next32 + 1;
+        self.prev.push(pair.head);
+        pair.head = next32 + 1;
         next
     }
 
@@ -300,8 +334,8 @@ impl Firsts {
             map.entry((o.indicator, o.area, o.period.seq()))
                 .or_insert(i as u32);
         }
-        self.heads = Vec::new();
-        self.sparse_heads = FxHashMap::default();
+        self.cells = Vec::new();
+        self.sparse = FxHashMap::default();
         self.prev = Vec::new();
         let first = *map
             .entry((indicator, area, seq))

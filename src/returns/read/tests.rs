@@ -364,3 +364,67 @@ fn chunked_reading_of_random_input_is_the_same() {
         })
         .unwrap();
 }
+
+/// Duplicate finding gives the first observation of every key, as a map of every key would:
+/// keys in any order, periods near and far (outside a pair's window of 128), repeats, pairs
+/// with enough periods outside their window to give the chains up, in the flat table and in
+/// the sparse one.
+#[test]
+fn firsts_finds_the_first_of_every_key_in_any_order() {
+    use super::{Firsts, Pair};
+    use crate::period::{Frequency, Period, YearStart};
+    use crate::returns::{Observation, Packed, Status, NO_INFO, NO_PARTS};
+    use proptest::prelude::*;
+    let origin = Period::new(YearStart::April, Frequency::Quarterly, 2000, 1)
+        .unwrap()
+        .seq();
+    let key = (
+        0u32..3,
+        0u32..2,
+        prop_oneof![0i32..12, 0i32..400, Just(300), Just(-40)],
+    );
+    let mut runner = proptest::test_runner::TestRunner::default();
+    runner
+        .run(
+            &(proptest::collection::vec(key, 0..1200), any::<bool>()),
+            |(keys, flat)| {
+                let mut firsts = Firsts {
+                    n_areas: 4,
+                    cells: if flat {
+                        vec![Pair::default(); 12]
+                    } else {
+                        Vec::new()
+                    },
+                    sparse: Default::default(),
+                    prev: Vec::new(),
+                    map: None,
+                };
+                let mut observations: Vec<Observation> = Vec::new();
+                let mut model = std::collections::HashMap::new();
+                for (indicator, area, k) in keys {
+                    let seq = origin + k;
+                    let period =
+                        Period::from_seq(YearStart::April, Frequency::Quarterly, seq).unwrap();
+                    let next = observations.len();
+                    let found = firsts.first_or_insert(&observations, indicator, area, seq);
+                    let expected = *model.entry((indicator, area, seq)).or_insert(next);
+                    prop_assert_eq!(found, expected);
+                    if found == next {
+                        observations.push(Observation {
+                            indicator,
+                            area,
+                            period,
+                            value: Packed::new(None),
+                            parts: NO_PARTS,
+                            status: Status::Final,
+                            info: NO_INFO,
+                            file: 0,
+                            line: next as u32 + 2,
+                        });
+                    }
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
