@@ -545,7 +545,7 @@ fn assess_where_keeps_exactly_the_rows_asked_for() {
 }
 
 #[test]
-fn the_csv_rendered_as_assessed_is_the_csv_of_the_view() {
+fn the_csv_and_json_rendered_as_assessed_are_those_of_the_view() {
     use crate::briefing::{build, Filters};
     let fw = framework(SMALL);
     let rs = interleaved(&fw);
@@ -586,7 +586,59 @@ fn the_csv_rendered_as_assessed_is_the_csv_of_the_view() {
             String::from_utf8(streamed).unwrap(),
             String::from_utf8(whole).unwrap()
         );
+
+        // JSON: the same, and the document is the view's records with their counts
+        let mut whole = Vec::new();
+        crate::render::json::write(&view, &mut whole).unwrap();
+        let mut streamed = Vec::new();
+        crate::render::json::head(&fw, opts.period, opts.as_of, filters.area, &mut streamed)
+            .unwrap();
+        let mut list = crate::render::json::List::default();
+        super::assess_each(
+            &fw,
+            rs.clone(),
+            &opts,
+            |rows| {
+                crate::render::json::records(&fw, rows.iter().filter(|r| filters.is_record(&fw, r)))
+            },
+            |block| list.write(&block?, &mut streamed),
+        )
+        .unwrap();
+        crate::render::json::tail(&list, &mut streamed).unwrap();
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            String::from_utf8(whole.clone()).unwrap()
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&whole).unwrap();
+        let records = doc["records"].as_array().unwrap();
+        assert_eq!(records.len(), view.records.len());
+        assert_eq!(records[0]["indicator"], "R1");
+        let counted: u64 = doc["rag_counts"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(counted as usize, view.records.len());
     }
+
+    // no records: an empty list, still a valid document with zero counts
+    let none = super::Assessment {
+        period: opts.period,
+        as_of: opts.as_of,
+        rows: Vec::new(),
+    };
+    let view = build(&fw, &none, &Filters::default(), Default::default());
+    let mut text = Vec::new();
+    crate::render::json::write(&view, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("\"records\": [],\n  \"rag_counts\": {\n    \"RED\": 0,"),
+        "{text}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["records"], serde_json::json!([]));
+    assert_eq!(doc["framework"], "Test");
 }
 
 #[test]

@@ -125,21 +125,35 @@ pub fn run(command: Command) -> Result<u8> {
         exceptions,
         area_given,
     };
-    if format == ReportFormat::Csv {
+    if matches!(format, ReportFormat::Csv | ReportFormat::Json) {
         // Rendered as it is assessed, an indicator at a time on every core and written in
-        // order: a national CSV (a million rows, hundreds of megabytes) is never held whole,
-        // in rows or in text. The CSV needs nothing else of the view.
+        // order: a national report (a million records, hundreds of megabytes) is never held
+        // whole, in rows or in text. The CSV and JSON need nothing else of the view.
         let fw = &fw;
         let render = |out: &mut dyn std::io::Write| {
-            render::csv::header(out)?;
-            assess::assess_each(
-                fw,
-                returns,
-                &options,
-                |rows| render::csv::block(fw, rows.iter().filter(|r| filters.is_record(fw, r))),
-                |text| out.write_all(&text?),
-            )?;
-            out.flush()
+            let is_record = |r: &&assess::Row| filters.is_record(fw, r);
+            if format == ReportFormat::Csv {
+                render::csv::header(out)?;
+                assess::assess_each(
+                    fw,
+                    returns,
+                    &options,
+                    |rows| render::csv::block(fw, rows.iter().filter(is_record)),
+                    |text| out.write_all(&text?),
+                )?;
+                out.flush()
+            } else {
+                render::json::head(fw, options.period, options.as_of, area, out)?;
+                let mut list = render::json::List::default();
+                assess::assess_each(
+                    fw,
+                    returns,
+                    &options,
+                    |rows| render::json::records(fw, rows.iter().filter(is_record)),
+                    |block| list.write(&block?, out),
+                )?;
+                render::json::tail(&list, out)
+            }
         };
         match output {
             Some(path) => io::write_atomic_with(&path, render)?,
@@ -150,11 +164,7 @@ pub fn run(command: Command) -> Result<u8> {
     let completeness = complete::check(&fw, &returns, report_period, today);
     // The returns are consumed (at national scale a gigabyte of observations). The table and
     // the book show only the focus area and its children, so only their rows are kept.
-    let assessment = if format == ReportFormat::Json {
-        assess::assess_owned(&fw, returns, &options)
-    } else {
-        assess::assess_where(&fw, returns, &options, |r| filters.is_shown(&fw, r))
-    };
+    let assessment = assess::assess_where(&fw, returns, &options, |r| filters.is_shown(&fw, r));
     let quality = briefing::quality(&fw, &completeness, &errors);
     let view = briefing::build(&fw, &assessment, &filters, quality);
     let color = output.is_none() && io::stdout_color(common.color)

@@ -1,50 +1,145 @@
-//! The report as JSON: the framework's name, the report period, the RAG counts and the same
-//! records as the CSV (numbers as JSON numbers, absent values as null).
+//! The report as JSON: the framework's name, the report period, the same records as the CSV
+//! (numbers as JSON numbers, absent values as null) and the RAG counts of those records.
+//!
+//! Written as it goes, in three parts ([`head`], [`records`] for each block of rows, [`tail`]),
+//! so that a national report (a million records) is rendered an indicator at a time and never
+//! held whole. That is why `rag_counts` comes after `records`: the counts are known only once
+//! every record is written. The layout is `serde_json`'s pretty printing, two spaces a level.
 
 use std::io::{self, Write};
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::csv::{record, Cell, COLUMNS};
-use crate::assess::Rag;
-use crate::briefing::Briefing;
+use chrono::NaiveDate;
+
+use crate::assess::{Rag, Row};
+use crate::briefing::{Briefing, RagCounts};
+use crate::framework::Framework;
+use crate::period::Period;
 
 pub fn write(b: &Briefing, out: &mut dyn Write) -> io::Result<()> {
-    let records: Vec<Value> = b
-        .records
-        .iter()
-        .map(|&ri| {
-            let cells = record(b.framework, &b.assessment.rows[ri]);
-            let mut obj = Map::new();
-            for (name, cell) in COLUMNS.iter().zip(cells) {
-                let v = match cell {
-                    Cell::Text(t) => Value::String(t.into_owned()),
-                    Cell::Number(d) => d
-                        .normalize()
-                        .to_string()
-                        .parse::<serde_json::Number>()
-                        .map(Value::Number)
-                        .unwrap_or(Value::Null),
-                    Cell::Empty => Value::Null,
-                };
-                obj.insert((*name).to_string(), v);
-            }
-            Value::Object(obj)
-        })
-        .collect();
-    let mut counts = Map::new();
-    for rag in Rag::ALL {
-        counts.insert(rag.as_str().to_string(), json!(b.record_counts.get(rag)));
+    let a = b.assessment;
+    head(b.framework, a.period, a.as_of, b.area, out)?;
+    let rows = b.records.iter().map(|&ri| &b.assessment.rows[ri]);
+    let mut list = List::default();
+    list.write(&records(b.framework, rows)?, out)?;
+    tail(&list, out)
+}
+
+/// The document up to the records' opening bracket.
+pub fn head(
+    fw: &Framework,
+    period: Period,
+    as_of: NaiveDate,
+    area: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let fields = [
+        ("framework", Value::String(fw.name.clone())),
+        (
+            "partnership",
+            fw.partnership
+                .as_ref()
+                .map_or(Value::Null, |p| Value::String(p.clone())),
+        ),
+        ("period", Value::String(period.to_string())),
+        ("area", Value::String(fw.areas[area].code.clone())),
+        ("as_of", Value::String(as_of.to_string())),
+    ];
+    out.write_all(b"{\n")?;
+    for (name, value) in fields {
+        writeln!(out, "  {}: {},", quoted(name)?, text(&value)?)?;
     }
-    let doc = json!({
-        "framework": b.framework.name,
-        "partnership": b.framework.partnership,
-        "period": b.assessment.period.to_string(),
-        "area": b.framework.areas[b.area].code,
-        "as_of": b.assessment.as_of.to_string(),
-        "rag_counts": counts,
-        "records": records,
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    out.write_all(b"  \"records\": [")
+}
+
+/// Rows as records, each pretty-printed at its depth in the document and separated by commas
+/// (nothing before the first or after the last), with their RAG counts.
+pub fn records<'a>(
+    fw: &Framework,
+    rows: impl Iterator<Item = &'a Row>,
+) -> io::Result<(Vec<u8>, RagCounts)> {
+    let mut text = Vec::new();
+    let mut counts = RagCounts::default();
+    for row in rows {
+        counts.add(row.rag);
+        let mut obj = Map::new();
+        for (name, cell) in COLUMNS.iter().zip(record(fw, row)) {
+            let v = match cell {
+                Cell::Text(t) => Value::String(t.into_owned()),
+                Cell::Number(d) => d
+                    .normalize()
+                    .to_string()
+                    .parse::<serde_json::Number>()
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null),
+                Cell::Empty => Value::Null,
+            };
+            obj.insert((*name).to_string(), v);
+        }
+        if !text.is_empty() {
+            text.push(b',');
+        }
+        // Pretty-printed alone, then indented to its depth (inside the object and the
+        // array): JSON strings hold no raw line breaks, so every line break is layout.
+        let alone = serde_json::to_vec_pretty(&Value::Object(obj))?;
+        for line in alone.split(|&c| c == b'\n') {
+            text.extend_from_slice(b"\n    ");
+            text.extend_from_slice(line);
+        }
+    }
+    Ok((text, counts))
+}
+
+/// The records written so far: whether a comma is due, and their RAG counts.
+#[derive(Default)]
+pub struct List {
+    any: bool,
+    counts: RagCounts,
+}
+
+impl List {
+    /// Writes one block of [`records`] and counts it.
+    pub fn write(&mut self, block: &(Vec<u8>, RagCounts), out: &mut dyn Write) -> io::Result<()> {
+        let (text, counts) = block;
+        for (k, c) in counts.0.iter().enumerate() {
+            self.counts.0[k] += c;
+        }
+        if text.is_empty() {
+            return Ok(());
+        }
+        if self.any {
+            out.write_all(b",")?;
+        }
+        self.any = true;
+        out.write_all(text)
+    }
+}
+
+/// Closes the records and writes the counts of every record written.
+pub fn tail(list: &List, out: &mut dyn Write) -> io::Result<()> {
+    if list.any {
+        out.write_all(b"\n  ")?;
+    }
+    out.write_all(b"],\n  \"rag_counts\": {")?;
+    for (k, rag) in Rag::ALL.iter().enumerate() {
+        let sep = if k == 0 { "" } else { "," };
+        write!(
+            out,
+            "{sep}\n    {}: {}",
+            quoted(rag.as_str())?,
+            list.counts.get(*rag)
+        )?;
+    }
+    out.write_all(b"\n  }\n}\n")?;
+    out.flush()
+}
+
+fn quoted(s: &str) -> io::Result<String> {
+    Ok(serde_json::to_string(s)?)
+}
+
+fn text(v: &Value) -> io::Result<String> {
+    Ok(serde_json::to_string(v)?)
 }
