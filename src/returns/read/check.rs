@@ -272,9 +272,9 @@ impl<'f> Checker<'f> {
         let mk = |code: Code, col: Col, msg: String| {
             Diagnostic::new(code, name, msg)
                 .at(line, layout.get(col).map_or(0, |i| i as u32 + 1))
-                .indicator(indicator_text.trim())
-                .area(area_text.trim())
-                .period(period_text.trim())
+                .indicator(trim(&indicator_text))
+                .area(trim(&area_text))
+                .period(trim(&period_text))
         };
         if rec.len() != layout.width {
             let msg = format!(
@@ -333,7 +333,7 @@ impl<'f> Checker<'f> {
         let mut loose = false;
 
         // Indicator.
-        let ind_code = indicator_text.trim();
+        let ind_code = trim(&indicator_text);
         let indicator = if ind_code.is_empty() {
             problems.push(
                 mk(
@@ -359,7 +359,7 @@ impl<'f> Checker<'f> {
         let ind = indicator.map(|i| &fw.indicators[i]);
 
         // Area.
-        let area_code = area_text.trim();
+        let area_code = trim(&area_text);
         let area = if area_code.is_empty() {
             Some(fw.default_area())
         } else {
@@ -388,7 +388,7 @@ impl<'f> Checker<'f> {
                                 Col::Period,
                                 format!(
                                     "`{}` is {}, but `{}` is {} indicator",
-                                    period_text.trim(),
+                                    trim(&period_text),
                                     article(p.frequency().name()),
                                     i.code,
                                     crate::period::a_or_an(i.frequency.name())
@@ -428,7 +428,7 @@ impl<'f> Checker<'f> {
                     problems.push(mk(
                         Code::NormalisedValue,
                         Col::Value,
-                        format!("`{}` was read as {value} ({how})", value_text.trim()),
+                        format!("`{}` was read as {value} ({how})", trim(&value_text)),
                     ));
                 }
                 Some(Some(value))
@@ -445,7 +445,7 @@ impl<'f> Checker<'f> {
                 problems.push(mk(
                     Code::TypeError,
                     Col::Value,
-                    format!("the value `{}` cannot be read: {why}", value_text.trim()),
+                    format!("the value `{}` cannot be read: {why}", trim(&value_text)),
                 ));
                 None
             }
@@ -462,7 +462,7 @@ impl<'f> Checker<'f> {
                         problems.push(mk(
                             Code::NormalisedValue,
                             c,
-                            format!("the {label} `{}` was read as {value} ({how})", t.trim()),
+                            format!("the {label} `{}` was read as {value} ({how})", trim(&t)),
                         ));
                     }
                     Some(value)
@@ -472,7 +472,7 @@ impl<'f> Checker<'f> {
                     problems.push(mk(
                         Code::TypeError,
                         c,
-                        format!("the {label} `{}` cannot be read: {why}", t.trim()),
+                        format!("the {label} `{}` cannot be read: {why}", trim(&t)),
                     ));
                     None
                 }
@@ -559,7 +559,7 @@ impl<'f> Checker<'f> {
                         Col::Prediction,
                         format!(
                             "the prediction `{}` is not one pmf knows",
-                            prediction_text.trim()
+                            trim(&prediction_text)
                         ),
                     )
                     .help("write on track, off track or at risk"),
@@ -568,7 +568,7 @@ impl<'f> Checker<'f> {
             }
         };
         let plan_text = get(self, Col::ActionPlan);
-        let plan = plan_text.trim();
+        let plan = trim(&plan_text);
         let is = |words: &[&str]| words.iter().any(|w| plan.eq_ignore_ascii_case(w));
         let action_plan = match () {
             _ if plan.is_empty() => None,
@@ -578,13 +578,13 @@ impl<'f> Checker<'f> {
                 problems.push(mk(
                     Code::TypeError,
                     Col::ActionPlan,
-                    format!("action_plan `{}` is not yes or no", plan_text.trim()),
+                    format!("action_plan `{}` is not yes or no", trim(&plan_text)),
                 ));
                 None
             }
         };
         let status_text = get(self, Col::Status);
-        let st = status_text.trim();
+        let st = trim(&status_text);
         let status = match () {
             _ if st.is_empty() || st.eq_ignore_ascii_case("final") => Status::Final,
             _ if st.eq_ignore_ascii_case("provisional") => Status::Provisional,
@@ -594,7 +594,7 @@ impl<'f> Checker<'f> {
                     Col::Status,
                     format!(
                         "the status `{}` is not final or provisional",
-                        status_text.trim()
+                        trim(&status_text)
                     ),
                 ));
                 Status::Final
@@ -602,17 +602,17 @@ impl<'f> Checker<'f> {
         };
         let submitted_by = get(self, Col::SubmittedBy);
         let date_text = get(self, Col::SubmittedOn);
-        let submitted_on = if date_text.trim().is_empty() {
+        let submitted_on = if trim(&date_text).is_empty() {
             None
         } else {
-            match parse_date(date_text.trim()) {
+            match parse_date(trim(&date_text)) {
                 Some(d) => Some(d),
                 None => {
                     problems.push(
                         mk(
                             Code::BadDate,
                             Col::SubmittedOn,
-                            format!("`{}` is not a date", date_text.trim()),
+                            format!("`{}` is not a date", trim(&date_text)),
                         )
                         .help("write dates as 2024-07-21 or 21/07/2024"),
                     );
@@ -632,8 +632,8 @@ impl<'f> Checker<'f> {
         // The codes as written, for the merge's duplicate messages, when they are not the
         // framework's own spelling.
         let texts = loose.then(|| Box::new([ind_code.to_string(), area_code.to_string()]));
-        let commentary = commentary.trim();
-        let submitted_by = submitted_by.trim();
+        let commentary = trim(&commentary);
+        let submitted_by = trim(&submitted_by);
         let info = if commentary.is_empty()
             && prediction.is_none()
             && action_plan.is_none()
@@ -693,8 +693,16 @@ fn ratio_within(v: Decimal, n: Decimal, d: Decimal, scale: Decimal) -> Option<bo
 
 #[cfg(test)]
 mod tests {
-    use super::ratio_within;
+    use super::{ratio_within, trim};
     use rust_decimal::Decimal;
+
+    proptest::proptest! {
+        /// The fast trim is `str::trim`, for any text (spaces, tabs, NBSP, other scripts).
+        #[test]
+        fn trim_is_str_trim(s in "[ \t\u{a0}\u{3000}a-zA-Z0-9é£%,.-]{0,12}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+        }
+    }
 
     fn d(m: i64, s: u32) -> Decimal {
         Decimal::new(m, s)
@@ -727,5 +735,14 @@ mod tests {
             let divided = (v - expected).abs() <= Decimal::new(5, v.scale() + 1);
             proptest::prop_assert_eq!(ratio_within(v, n, den, s), Some(divided));
         }
+    }
+}
+
+/// `str::trim`, without decoding characters when the cell neither starts nor ends with a
+/// space (nearly every cell).
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
     }
 }
