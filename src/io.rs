@@ -144,6 +144,25 @@ pub fn open_returns(
 /// Inputs above this size get a progress bar (about a second of reading).
 const PROGRESS_MIN_BYTES: u64 = 50 * 1024 * 1024;
 
+/// A progress bar for assessing `indicators` indicators, drawn on stderr when the returns
+/// are large enough for that to take seconds (as for reading them) and stderr is a terminal;
+/// otherwise hidden. Ticked once an indicator is assessed, cleared when finished.
+pub fn assess_progress(paths: &[PathBuf], indicators: usize) -> ProgressBar {
+    let total: u64 = paths
+        .iter()
+        .filter_map(|p| fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    if total <= PROGRESS_MIN_BYTES || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("assessing {wide_bar} {pos}/{len} indicators")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::with_draw_target(Some(indicators as u64), ProgressDrawTarget::stderr())
+        .with_style(style)
+        .with_finish(ProgressFinish::AndClear)
+}
+
 /// A path as the user gave it, with `/` separators.
 pub fn display_path(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")

@@ -275,19 +275,20 @@ pub fn assess(framework: &Framework, returns: &Returns, options: &Options) -> As
 /// [`assess`], consuming the returns (at national scale a gigabyte of observations, never
 /// held twice).
 pub fn assess_owned(framework: &Framework, returns: Returns, options: &Options) -> Assessment {
-    assess_where(framework, returns, options, |_| true)
+    assess_where(framework, returns, options, |_| true, || {})
 }
 
 /// [`assess_owned`], keeping only the rows `keep` accepts (the table and the book show a few
-/// areas of thousands).
+/// areas of thousands); `done` is called as each indicator's rows are taken (for progress).
 pub fn assess_where(
     framework: &Framework,
     returns: Returns,
     options: &Options,
     keep: impl Fn(&Row) -> bool + Sync,
+    done: impl Fn(),
 ) -> Assessment {
     let mut rows = Vec::new();
-    let done = assess_each(
+    let collected = assess_each(
         framework,
         returns,
         options,
@@ -297,10 +298,11 @@ pub fn assess_where(
         },
         |r| {
             rows.extend(r);
+            done();
             Ok(())
         },
     );
-    debug_assert!(done.is_ok(), "collecting rows cannot fail");
+    debug_assert!(collected.is_ok(), "collecting rows cannot fail");
     Assessment {
         period: options.period,
         as_of: options.as_of,

@@ -534,7 +534,15 @@ fn assess_where_keeps_exactly_the_rows_asked_for() {
     let rs = interleaved(&fw);
     let opts = options(&fw, q(2024, 2));
     let all = assess(&fw, &rs, &opts);
-    let kept = super::assess_where(&fw, rs, &opts, |r| r.area == 1 || r.indicator == 1);
+    let taken = std::cell::Cell::new(0);
+    let kept = super::assess_where(
+        &fw,
+        rs,
+        &opts,
+        |r| r.area == 1 || r.indicator == 1,
+        || taken.set(taken.get() + 1),
+    );
+    assert_eq!(taken.get(), fw.indicators.len());
     let expected: Vec<_> = all
         .rows
         .into_iter()

@@ -125,6 +125,8 @@ pub fn run(command: Command) -> Result<u8> {
         exceptions,
         area_given,
     };
+    // At national scale assessing takes seconds: a bar on a terminal, ticked per indicator.
+    let progress = io::assess_progress(&paths, fw.indicators.len());
     if matches!(format, ReportFormat::Csv | ReportFormat::Json) {
         // Rendered as it is assessed, an indicator at a time on every core and written in
         // order: a national report (a million records, hundreds of megabytes) is never held
@@ -139,8 +141,12 @@ pub fn run(command: Command) -> Result<u8> {
                     returns,
                     &options,
                     |rows| render::csv::block(fw, rows.iter().filter(is_record)),
-                    |text| out.write_all(&text?),
+                    |text| {
+                        progress.inc(1);
+                        out.write_all(&text?)
+                    },
                 )?;
+                progress.finish_and_clear();
                 out.flush()
             } else {
                 render::json::head(fw, options.period, options.as_of, area, out)?;
@@ -150,8 +156,12 @@ pub fn run(command: Command) -> Result<u8> {
                     returns,
                     &options,
                     |rows| render::json::records(fw, rows.iter().filter(is_record)),
-                    |block| list.write(&block?, out),
+                    |block| {
+                        progress.inc(1);
+                        list.write(&block?, out)
+                    },
                 )?;
+                progress.finish_and_clear();
                 render::json::tail(&list, out)
             }
         };
@@ -164,7 +174,14 @@ pub fn run(command: Command) -> Result<u8> {
     let completeness = complete::check(&fw, &returns, report_period, today);
     // The returns are consumed (at national scale a gigabyte of observations). The table and
     // the book show only the focus area and its children, so only their rows are kept.
-    let assessment = assess::assess_where(&fw, returns, &options, |r| filters.is_shown(&fw, r));
+    let assessment = assess::assess_where(
+        &fw,
+        returns,
+        &options,
+        |r| filters.is_shown(&fw, r),
+        || progress.inc(1),
+    );
+    progress.finish_and_clear();
     let quality = briefing::quality(&fw, &completeness, &errors);
     let view = briefing::build(&fw, &assessment, &filters, quality);
     let color = output.is_none() && io::stdout_color(common.color)
