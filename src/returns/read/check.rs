@@ -691,6 +691,15 @@ fn ratio_within(v: Decimal, n: Decimal, d: Decimal, scale: Decimal) -> Option<bo
     Some(gap <= bound)
 }
 
+/// `str::trim`, without decoding characters when the cell neither starts nor ends with a
+/// space (nearly every cell).
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{ratio_within, trim};
@@ -735,14 +744,5 @@ mod tests {
             let divided = (v - expected).abs() <= Decimal::new(5, v.scale() + 1);
             proptest::prop_assert_eq!(ratio_within(v, n, den, s), Some(divided));
         }
-    }
-}
-
-/// `str::trim`, without decoding characters when the cell neither starts nor ends with a
-/// space (nearly every cell).
-fn trim(s: &str) -> &str {
-    match (s.as_bytes().first(), s.as_bytes().last()) {
-        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
-        _ => s.trim(),
     }
 }
