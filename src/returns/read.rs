@@ -173,12 +173,37 @@ fn read_in_chunks<R: BufRead + Send>(
         files: Vec::new(),
         date_columns: Vec::new(),
     };
+    // Files of one chunk or less are checked a batch at a time on every core; larger ones
+    // chunk by chunk. Either way everything is merged in file order.
+    let mut batch = Vec::new();
+    let mut batch_bytes = 0;
     for source in sources {
         let index = r.files.len() as u32;
         r.files.push(source.name.clone());
         r.date_columns.push(0);
-        r.read_file(index, &source.name, source.reader);
+        // The header's problems are held until the files before are merged.
+        let before = std::mem::take(&mut r.diags);
+        let opened = r.open_file(index, &source.name, source.reader);
+        let header = std::mem::replace(&mut r.diags, before);
+        match opened {
+            Some((o, chunker)) if !chunker.finished() => {
+                r.check_batch(&mut batch);
+                batch_bytes = 0;
+                r.diags.extend(header);
+                r.read_records(index, &source.name, o, chunker);
+            }
+            small => {
+                let small = small.map(|(o, _)| o);
+                batch_bytes += small.as_ref().map_or(0, |o| o.first.bytes.len());
+                batch.push((index, source.name, header, small));
+                if batch_bytes > BATCH_BYTES || batch.len() >= BATCH_FILES {
+                    r.check_batch(&mut batch);
+                    batch_bytes = 0;
+                }
+            }
+        }
     }
+    r.check_batch(&mut batch);
     drop(r.seen);
     // In place: a second vector of every observation would double the peak memory.
     let mut observations = r.observations;
@@ -345,6 +370,25 @@ impl Firsts {
     }
 }
 
+/// A file whose header has been read: its first chunk of records and how to read them.
+struct Opened {
+    first: Chunk,
+    layout: Layout,
+    delimiter: u8,
+    /// The line after the header (or the blank lines after it).
+    next_line: u64,
+    /// Whether the file's one encoding warning has been given.
+    warned: bool,
+}
+
+/// A file in a batch of small ones: its index, name, the problems of its header, and its
+/// records, if any could be read.
+type Small = (u32, String, Vec<Diagnostic>, Option<Opened>);
+
+/// Small files are checked together once they hold this many bytes, or this many files.
+const BATCH_BYTES: usize = 16 << 20;
+const BATCH_FILES: usize = 256;
+
 /// Bytes per chunk of a file handed to a checking thread.
 const CHUNK_BYTES: usize = 1 << 20;
 /// Chunks read ahead of the merge: bounds the memory in flight.
@@ -366,7 +410,14 @@ impl Layout {
 }
 
 impl Reader<'_> {
-    fn read_file<R: BufRead + Send>(&mut self, file_index: u32, name: &str, mut input: R) {
+    /// Reads a file's header (its problems go to `self.diags`) and its first chunk of
+    /// records; `None` when nothing more of it can be read.
+    fn open_file<R: BufRead + Send>(
+        &mut self,
+        file_index: u32,
+        name: &str,
+        mut input: R,
+    ) -> Option<(Opened, chunk::Chunker<R>)> {
         // Sniff the delimiter from the first line.
         let first_line: Vec<u8> = match input.fill_buf() {
             Ok(buf) => {
@@ -376,7 +427,7 @@ impl Reader<'_> {
             }
             Err(e) => {
                 self.diags.push(unreadable(name, "file", &e.to_string()));
-                return;
+                return None;
             }
         };
         let delimiter = sniff_delimiter(&first_line);
@@ -425,7 +476,7 @@ impl Reader<'_> {
             }
             if let Some(e) = &chunk.error {
                 self.diags.push(unreadable(name, "header", e));
-                return;
+                return None;
             }
         }
         let Some(first) = first else {
@@ -434,7 +485,7 @@ impl Reader<'_> {
                     .at(1, 0)
                     .help(format!("the columns pmf reads are {COLUMN_NAMES}")),
             );
-            return;
+            return None;
         };
         let header_line = (next_line - 1 - newlines(&record)) as u32;
         if delimiter != b',' {
@@ -532,26 +583,40 @@ impl Reader<'_> {
                         "the first row must name the columns; pmf reads {COLUMN_NAMES}"
                     )),
             );
-            return;
+            return None;
         }
 
+        Some((
+            Opened {
+                first,
+                layout,
+                delimiter,
+                next_line,
+                warned,
+            },
+            chunker,
+        ))
+    }
+
+    /// Reads the records of a file opened by [`Reader::open_file`] and longer than one chunk.
+    fn read_records<R: BufRead + Send>(
+        &mut self,
+        file_index: u32,
+        name: &str,
+        opened: Opened,
+        mut chunker: chunk::Chunker<R>,
+    ) {
+        let Opened {
+            first,
+            layout,
+            delimiter,
+            mut next_line,
+            mut warned,
+        } = opened;
         // The records: chunks of the file are parsed and checked on every core, and merged
         // back in file order, so diagnostics and observations are exactly as if it were one
         // loop. Chunk buffers are recycled and at most a few chunks are in flight, so memory
         // does not grow with the file.
-        if chunker.finished() {
-            let mut checker = check::Checker::new(self.framework, self.as_of);
-            let checked = check::check_chunk(&mut checker, &first, name, delimiter, &layout);
-            self.merge(
-                file_index,
-                name,
-                &layout,
-                checked,
-                &mut next_line,
-                &mut warned,
-            );
-            return;
-        }
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 16));
         let (fw, as_of, layout) = (self.framework, self.as_of, &layout);
         let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Chunk)>(workers);
@@ -613,6 +678,37 @@ impl Reader<'_> {
                 }
             }
         });
+    }
+
+    /// Checks a batch of small files (each one chunk or less) on every core, then merges them
+    /// in file order, each after its header's problems. Empties the batch.
+    fn check_batch(&mut self, batch: &mut Vec<Small>) {
+        use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
+        let (fw, as_of) = (self.framework, self.as_of);
+        let checked: Vec<Option<check::Checked>> = batch
+            .par_iter()
+            .map_init(
+                || check::Checker::new(fw, as_of),
+                |checker, (_, name, _, opened)| {
+                    opened.as_ref().map(|o| {
+                        check::check_chunk(checker, &o.first, name, o.delimiter, &o.layout)
+                    })
+                },
+            )
+            .collect();
+        for ((index, name, header, opened), checked) in batch.drain(..).zip(checked) {
+            self.diags.extend(header);
+            if let (Some(mut o), Some(checked)) = (opened, checked) {
+                self.merge(
+                    index,
+                    &name,
+                    &o.layout,
+                    checked,
+                    &mut o.next_line,
+                    &mut o.warned,
+                );
+            }
+        }
     }
 
     /// Takes a checked chunk's records in file order: blank lines between records, the file's

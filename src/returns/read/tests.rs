@@ -428,3 +428,48 @@ fn firsts_finds_the_first_of_every_key_in_any_order() {
         )
         .unwrap();
 }
+
+/// Many files of every kind in one read: small ones checked in batches, longer ones chunk by
+/// chunk, files that cannot be read between them. Whatever the chunk size (so whichever files
+/// are "small"), the problems come out in file order and the rows are the same.
+#[test]
+fn many_files_small_and_large_read_in_order() {
+    let long: Vec<u8> = {
+        let mut t = b"indicator,period,area,value\n".to_vec();
+        for (i, q) in ["Q1", "Q2", "Q3", "Q4"].iter().enumerate() {
+            for area in ["T", "T-A", "T-B", "T-C"] {
+                t.extend_from_slice(format!("CT 01,2024/25 {q},{area},{}\n", i * 3).as_bytes());
+            }
+        }
+        t
+    };
+    let files: Vec<(&str, &[u8])> = vec![
+        ("a.csv", b"indicator,period,value\nCT 01,2024/25 Q1,5\n"),
+        ("empty.csv", b""),
+        ("b.csv", &long),
+        ("nocols.csv", b"foo,bar\n1,2\n"),
+        ("c.csv", b"indicator;period;value\nCT 01;2024/25 Q1;6\n"),
+        ("headonly.csv", b"indicator,period,value\n"),
+        (
+            "d.csv",
+            b"indic\xe9tor,period,value\nCT 01,2024/25 Q2,x\n\nCT 01,2024/25 Q2,7\n",
+        ),
+        ("e.csv", &long),
+        (
+            "f.csv",
+            b"indicator,period,value,area\nPC 01,2024/25 Q1,50,T-A\n",
+        ),
+    ];
+    same_in_chunks(&files);
+    // and the problems are in file order: each file's after the previous file's
+    let (_, diags) = run(&files);
+    let order: Vec<&str> = diags.iter().map(|d| d.file.as_str()).collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for f in order {
+        if seen.last() != Some(&f) {
+            assert!(!seen.contains(&f), "{f} again after {seen:?}");
+            seen.push(f);
+        }
+    }
+    assert!(seen.len() >= 5, "{seen:?}");
+}
