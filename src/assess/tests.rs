@@ -575,20 +575,18 @@ fn the_csv_and_json_rendered_as_assessed_are_those_of_the_view() {
         let mut whole = Vec::new();
         crate::render::csv::write(&view, &mut whole).unwrap();
         let mut streamed = Vec::new();
-        crate::render::csv::header(&mut streamed).unwrap();
-        super::assess_each(
+        let ticks = std::cell::Cell::new(0);
+        crate::render::stream(
             &fw,
             rs.clone(),
             &opts,
-            |rows| {
-                crate::render::csv::block(&fw, rows.iter().filter(|r| filters.is_record(&fw, r)))
-            },
-            |text| {
-                streamed.extend(text?);
-                Ok(())
-            },
+            &filters,
+            false,
+            &mut streamed,
+            || ticks.set(ticks.get() + 1),
         )
         .unwrap();
+        assert_eq!(ticks.get(), fw.indicators.len());
         assert!(whole.iter().filter(|&&b| b == b'\n').count() > 3);
         assert_eq!(
             String::from_utf8(streamed).unwrap(),
@@ -599,20 +597,8 @@ fn the_csv_and_json_rendered_as_assessed_are_those_of_the_view() {
         let mut whole = Vec::new();
         crate::render::json::write(&view, &mut whole).unwrap();
         let mut streamed = Vec::new();
-        crate::render::json::head(&fw, opts.period, opts.as_of, filters.area, &mut streamed)
+        crate::render::stream(&fw, rs.clone(), &opts, &filters, true, &mut streamed, || {})
             .unwrap();
-        let mut list = crate::render::json::List::default();
-        super::assess_each(
-            &fw,
-            rs.clone(),
-            &opts,
-            |rows| {
-                crate::render::json::records(&fw, rows.iter().filter(|r| filters.is_record(&fw, r)))
-            },
-            |block| list.write(&block?, &mut streamed),
-        )
-        .unwrap();
-        crate::render::json::tail(&list, &mut streamed).unwrap();
         assert_eq!(
             String::from_utf8(streamed).unwrap(),
             String::from_utf8(whole.clone()).unwrap()

@@ -131,39 +131,13 @@ pub fn run(command: Command) -> Result<u8> {
         // Rendered as it is assessed, an indicator at a time on every core and written in
         // order: a national report (a million records, hundreds of megabytes) is never held
         // whole, in rows or in text. The CSV and JSON need nothing else of the view.
-        let fw = &fw;
+        let json = format == ReportFormat::Json;
         let render = |out: &mut dyn std::io::Write| {
-            let is_record = |r: &&assess::Row| filters.is_record(fw, r);
-            if format == ReportFormat::Csv {
-                render::csv::header(out)?;
-                assess::assess_each(
-                    fw,
-                    returns,
-                    &options,
-                    |rows| render::csv::block(fw, rows.iter().filter(is_record)),
-                    |text| {
-                        progress.inc(1);
-                        out.write_all(&text?)
-                    },
-                )?;
-                progress.finish_and_clear();
-                out.flush()
-            } else {
-                render::json::head(fw, options.period, options.as_of, area, out)?;
-                let mut list = render::json::List::default();
-                assess::assess_each(
-                    fw,
-                    returns,
-                    &options,
-                    |rows| render::json::records(fw, rows.iter().filter(is_record)),
-                    |block| {
-                        progress.inc(1);
-                        list.write(&block?, out)
-                    },
-                )?;
-                progress.finish_and_clear();
-                render::json::tail(&list, out)
-            }
+            let done = render::stream(&fw, returns, &options, &filters, json, out, || {
+                progress.inc(1)
+            });
+            progress.finish_and_clear();
+            done
         };
         match output {
             Some(path) => io::write_atomic_with(&path, render)?,

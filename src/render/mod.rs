@@ -26,6 +26,52 @@ pub mod json;
 pub mod pdf;
 pub mod table;
 
+/// The CSV (or, with `json`, the JSON) report, rendered as it is assessed: each indicator's
+/// records on the thread that assessed it, written in framework order (see
+/// [`crate::assess::assess_each`]). What [`csv::write`] and [`json::write`] make of the whole
+/// view, byte for byte, without ever holding a national report's million rows. `done` is
+/// called as each indicator is written (for progress).
+pub fn stream(
+    fw: &crate::framework::Framework,
+    returns: crate::returns::Returns,
+    options: &crate::assess::Options,
+    filters: &crate::briefing::Filters,
+    json: bool,
+    out: &mut dyn std::io::Write,
+    done: impl Fn(),
+) -> std::io::Result<()> {
+    use crate::assess::{assess_each, Row};
+    let is_record = |r: &&Row| filters.is_record(fw, r);
+    if json {
+        json::head(fw, options.period, options.as_of, filters.area, out)?;
+        let mut list = json::List::default();
+        assess_each(
+            fw,
+            returns,
+            options,
+            |rows| json::records(fw, rows.iter().filter(is_record)),
+            |block| {
+                done();
+                list.write(&block?, out)
+            },
+        )?;
+        json::tail(&list, out)
+    } else {
+        csv::header(out)?;
+        assess_each(
+            fw,
+            returns,
+            options,
+            |rows| csv::block(fw, rows.iter().filter(is_record)),
+            |text| {
+                done();
+                out.write_all(&text?)
+            },
+        )?;
+        out.flush()
+    }
+}
+
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::assess::Direction;
