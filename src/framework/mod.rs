@@ -1036,17 +1036,20 @@ impl Builder<'_> {
     ) -> Targets {
         let mut out = BTreeMap::new();
         for (key, value) in raw {
-            let at = self.loc.key(key.text(), from);
-            let Some(p) = self.period(
-                key.text(),
-                ys,
-                Some(freq),
-                at,
-                &format!("target of {whose}"),
-            ) else {
-                continue;
+            // Where the key is, found only for a problem: a national framework has thousands
+            // of targets, and searching the text for each was a quarter of its loading time.
+            let text = key.text();
+            let p = match Period::parse(text, ys, Some(freq)) {
+                Ok(p) => p,
+                Err(e) => {
+                    let at = self.loc.key(text, from);
+                    let message = format!("target of {whose}: {}", e.message);
+                    self.error(Code::BadPeriod, at, message, None);
+                    continue;
+                }
             };
             if p.frequency() != Frequency::Annual && p.frequency() != freq {
+                let at = self.loc.key(text, from);
                 self.error(
                     Code::WrongFrequency,
                     at,
@@ -1066,6 +1069,7 @@ impl Builder<'_> {
             if let Some(plan) = plan {
                 let y = p.year();
                 if y < plan.start || y > plan.end {
+                    let at = self.loc.key(text, from);
                     self.error(
                         Code::TargetOutsidePlan,
                         at,
@@ -1078,6 +1082,7 @@ impl Builder<'_> {
                 }
             }
             if out.insert(p, *value).is_some() {
+                let at = self.loc.key(text, from);
                 self.error(
                     Code::DuplicateCode,
                     at,

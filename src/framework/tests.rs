@@ -248,3 +248,51 @@ fn random_bytes_and_mutated_frameworks_never_panic() {
         )
         .unwrap();
 }
+
+/// Every target problem names the key's own line and column (found only when there is a
+/// problem): a period that cannot be read, a period of the wrong frequency, a year outside
+/// the plan, and the same year twice.
+#[test]
+fn target_problems_point_at_their_keys() {
+    let text = "\
+name: T
+plan: {start: 2023/24, end: 2025/26}
+areas:
+  - {code: T, name: Town}
+themes:
+  - code: S
+    name: S
+    priorities:
+      - code: S1
+        name: S1
+        indicators:
+          - code: Q1
+            name: Quarterly
+            polarity: higher
+            lead: {name: A}
+            targets:
+              2024/25: 10
+              next year: 11
+              2024-05: 12
+              2030/31: 13
+              2024-25: 14
+              2025/26: 15
+";
+    let l = run(text);
+    let found: Vec<(String, u32, u32)> = codes(&l)
+        .into_iter()
+        .filter(|(c, _, _)| c != "no-target")
+        .collect();
+    let want = |c: &str, line: u32| (c.to_string(), line, 15);
+    assert_eq!(
+        found,
+        vec![
+            want("bad-period", 18),
+            want("wrong-frequency", 19),
+            want("target-outside-plan", 20),
+            want("duplicate-code", 21),
+        ],
+        "{:?}",
+        l.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+    );
+}
