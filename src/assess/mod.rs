@@ -778,22 +778,7 @@ fn make_row(
         .iter()
         .filter_map(|e| e.value.map(|v| (e.seq, v)))
         .collect();
-    let forecast = make_forecast(
-        framework,
-        indicator,
-        area,
-        targets,
-        &points,
-        shown,
-        report.last_of_year_at(freq),
-        value,
-        with_history,
-    );
-    let plan_forecast = framework.plan.and_then(|plan| {
-        let at = plan.end.last_of_year_at(freq);
-        if forecast.as_ref().is_some_and(|f| f.period == at) {
-            return forecast.clone(); // the plan ends this year: the same forecast
-        }
+    let forecast_at = |at: Period| {
         make_forecast(
             framework,
             indicator,
@@ -805,6 +790,14 @@ fn make_row(
             value,
             with_history,
         )
+    };
+    let forecast = forecast_at(report.last_of_year_at(freq));
+    let plan_forecast = framework.plan.and_then(|plan| {
+        let at = plan.end.last_of_year_at(freq);
+        if forecast.as_ref().is_some_and(|f| f.period == at) {
+            return forecast.clone(); // the plan ends this year: the same forecast
+        }
+        forecast_at(at)
     });
     let prediction = own.and_then(info).and_then(|i| i.prediction);
     let challenge = match (prediction, forecast.as_ref().and_then(|f| f.on_track)) {
