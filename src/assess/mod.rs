@@ -759,25 +759,32 @@ fn make_row(
 
     // Escalation: walk every period with a value up to the shown one.
     let mut walker = escalation::Walker::default();
-    for e in &series.0 {
+    for (i, e) in series.0.iter().enumerate() {
         let (Some(v), Some(p)) = (e.value, period_of(e.seq)) else {
             continue;
         };
         let step = match targets.get(area, p) {
-            Some(t) if rag::is_below(v, t, polarity) => escalation::Step::Below {
-                improving: direction_at(indicator, series, p) == Direction::Improving,
-            },
+            Some(t) if rag::is_below(v, t, polarity) => {
+                // `direction_at(p)`: the value is this entry's, and the comparison period's
+                // entry, if any, comes before it.
+                let before = &series.0[..i];
+                let earlier = direction::comparison_period(indicator.measure, p).and_then(|c| {
+                    let k = before.binary_search_by_key(&c.seq(), |e| e.seq).ok()?;
+                    before[k].value
+                });
+                escalation::Step::Below {
+                    improving: direction::direction(polarity, Some(v), earlier)
+                        == Direction::Improving,
+                }
+            }
             _ => escalation::Step::NotBelow,
         };
         walker.step(step, framework.escalation, indicator.fast_track);
     }
     let stage = walker.stage;
 
-    let points: Vec<forecast::Point> = series
-        .0
-        .iter()
-        .filter_map(|e| e.value.map(|v| (e.seq, v)))
-        .collect();
+    let mut points: Vec<forecast::Point> = Vec::with_capacity(series.0.len());
+    points.extend(series.0.iter().filter_map(|e| e.value.map(|v| (e.seq, v))));
     let forecast_at = |at: Period| {
         make_forecast(
             framework,
