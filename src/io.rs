@@ -146,14 +146,23 @@ const PROGRESS_MIN_BYTES: u64 = 50 * 1024 * 1024;
 
 /// A progress bar for assessing `indicators` indicators, drawn on stderr when the returns
 /// are large enough for that to take seconds (as for reading them) and stderr is a terminal;
-/// otherwise hidden. Ticked once an indicator is assessed, cleared when finished.
-pub fn assess_progress(paths: &[PathBuf], indicators: usize) -> ProgressBar {
+/// otherwise hidden. Also hidden when a CSV or JSON report goes to stdout and stdout is a
+/// terminal too: they are written while they are assessed, and the bar would be drawn across
+/// them. Ticked once an indicator is assessed, cleared when finished.
+pub fn assess_progress(
+    paths: &[PathBuf],
+    indicators: usize,
+    streamed_to_stdout: bool,
+) -> ProgressBar {
     let total: u64 = paths
         .iter()
         .filter_map(|p| fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    if total <= PROGRESS_MIN_BYTES || !io::stderr().is_terminal() {
+    if total <= PROGRESS_MIN_BYTES
+        || !io::stderr().is_terminal()
+        || (streamed_to_stdout && io::stdout().is_terminal())
+    {
         return ProgressBar::hidden();
     }
     let style = ProgressStyle::with_template("assessing {wide_bar} {pos}/{len} indicators")

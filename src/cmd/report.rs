@@ -126,8 +126,9 @@ pub fn run(command: Command) -> Result<u8> {
         area_given,
     };
     // At national scale assessing takes seconds: a bar on a terminal, ticked per indicator.
-    let progress = io::assess_progress(&paths, fw.indicators.len());
-    if matches!(format, ReportFormat::Csv | ReportFormat::Json) {
+    let streamed = matches!(format, ReportFormat::Csv | ReportFormat::Json);
+    let progress = io::assess_progress(&paths, fw.indicators.len(), streamed && output.is_none());
+    if streamed {
         // Rendered as it is assessed, an indicator at a time on every core and written in
         // order: a national report (a million records, hundreds of megabytes) is never held
         // whole, in rows or in text. The CSV and JSON need nothing else of the view.
