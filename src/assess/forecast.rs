@@ -14,6 +14,8 @@ use crate::period::Period;
 
 use super::rag::meets;
 
+mod screen;
+
 /// One series point: the period's sequence number and its value.
 pub type Point = (i32, Decimal);
 
@@ -126,12 +128,24 @@ impl Backtests {
 
 /// See [`Backtests`].
 pub fn backtest_all(points: &[Point], h: i32, window: usize) -> Backtests {
+    backtest_of(
+        points,
+        h,
+        window,
+        &[Method::Last, Method::Mean, Method::Trend],
+    )
+}
+
+/// [`backtest_all`] for the candidates in `methods` only; the others are `None`. A candidate's
+/// errors do not depend on which others are made, so each is exactly [`backtest_all`]'s.
+fn backtest_of(points: &[Point], h: i32, window: usize, methods: &[Method]) -> Backtests {
     // Sized once: at national scale this runs for every series, twice.
     let origins = points.len().saturating_sub(2);
+    let make = |m: Method| methods.contains(&m).then(|| Vec::with_capacity(origins));
     let mut out = Backtests {
-        last: Some(Vec::with_capacity(origins)),
-        mean: Some(Vec::with_capacity(origins)),
-        trend: Some(Vec::with_capacity(origins)),
+        last: make(Method::Last),
+        mean: make(Method::Mean),
+        trend: make(Method::Trend),
     };
     let push = |errors: &mut Option<Vec<Decimal>>, actual: Decimal, f: Option<Decimal>| {
         let e = f.and_then(|f| actual.checked_sub(f));
@@ -150,9 +164,15 @@ pub fn backtest_all(points: &[Point], h: i32, window: usize) -> Backtests {
         };
         let actual = points[i + 1 + j].1;
         let w = window_to(points, i, window);
-        push(&mut out.last, actual, candidate(Method::Last, w, at));
-        push(&mut out.mean, actual, candidate(Method::Mean, w, at));
-        push(&mut out.trend, actual, candidate(Method::Trend, w, at));
+        if out.last.is_some() {
+            push(&mut out.last, actual, candidate(Method::Last, w, at));
+        }
+        if out.mean.is_some() {
+            push(&mut out.mean, actual, candidate(Method::Mean, w, at));
+        }
+        if out.trend.is_some() {
+            push(&mut out.trend, actual, candidate(Method::Trend, w, at));
+        }
     }
     out
 }
@@ -177,9 +197,17 @@ pub struct Choice {
 pub fn snapshot(points: &[Point], at: i32, settings: &ForecastSettings) -> Option<Choice> {
     let last_seq = points.last()?.0;
     let h = at.checked_sub(last_seq)?;
-    let tests = backtest_all(points, h, settings.window as usize);
-    let method = choose(&tests, settings);
-    let window = window_to(points, points.len() - 1, settings.window as usize);
+    let w = settings.window as usize;
+    // The screen decides nearly every series without the exact back-tests; then only the
+    // chosen candidate's errors are made (for the confidence and the interval).
+    let (method, tests) = match screen::choose(points, h, settings) {
+        Some(method) => (method, backtest_of(points, h, w, &[method])),
+        None => {
+            let tests = backtest_all(points, h, w);
+            (choose(&tests, settings), tests)
+        }
+    };
+    let window = window_to(points, points.len() - 1, w);
     let value = candidate(method, window, at)?;
     let errors = match method {
         Method::Mean => tests.mean,
@@ -196,7 +224,8 @@ pub fn snapshot(points: &[Point], at: i32, settings: &ForecastSettings) -> Optio
 
 /// The candidate the back-test selects for horizon `h` (see [`snapshot`]).
 pub fn select(points: &[Point], h: i32, settings: &ForecastSettings) -> Method {
-    choose(&backtest_all(points, h, settings.window as usize), settings)
+    screen::choose(points, h, settings)
+        .unwrap_or_else(|| choose(&backtest_all(points, h, settings.window as usize), settings))
 }
 
 /// The choice of SPEC 4.5 from the candidates' back-test errors.
@@ -404,6 +433,50 @@ mod tests {
     }
 
     #[test]
+    fn the_screen_decides_clear_cases() {
+        // The screen must answer where the choice is clear (else it saves nothing), and agree.
+        let noisy: Vec<Point> = (0..12)
+            .map(|i| (i, if i % 2 == 0 { d("10") } else { d("12") }))
+            .collect();
+        assert_eq!(
+            super::screen::choose(&noisy, 1, &settings()),
+            Some(Method::Mean)
+        );
+        let line: Vec<Point> = (0..12)
+            .map(|i| (i, Decimal::new(30 + 7 * i64::from(i), 1)))
+            .collect();
+        assert_eq!(
+            super::screen::choose(&line, 2, &settings()),
+            Some(Method::Trend)
+        );
+        let walk = pts(&[
+            (0, "10"),
+            (1, "13"),
+            (2, "12"),
+            (3, "16"),
+            (4, "15"),
+            (5, "19"),
+            (6, "18"),
+            (7, "22.5"),
+        ]);
+        let exact = super::choose(&super::backtest_all(&walk, 1, 8), &settings());
+        assert_eq!(super::screen::choose(&walk, 1, &settings()), Some(exact));
+        // Too few back-tests: `last`, whatever the values.
+        assert_eq!(
+            super::screen::choose(&noisy[..5], 1, &settings()),
+            Some(Method::Last)
+        );
+        // An exact tie (a constant series: every error 0, none below 0.8 x 0) is left to the
+        // exact code, and values beyond its range too.
+        let flat: Vec<Point> = (0..12).map(|i| (i, d("5"))).collect();
+        assert_eq!(super::screen::choose(&flat, 1, &settings()), None);
+        let huge: Vec<Point> = (0..12)
+            .map(|i| (i, Decimal::from(i64::MAX) * Decimal::from(i)))
+            .collect();
+        assert_eq!(super::screen::choose(&huge, 1, &settings()), None);
+    }
+
+    #[test]
     fn overflow_falls_back_not_panics() {
         let big = Decimal::MAX;
         let p: Vec<Point> = (0..10)
@@ -430,6 +503,47 @@ mod tests {
             let p: Vec<Point> = (0..n as i32).map(|x| (x, v)).collect();
             let c = snapshot(&p, n as i32 - 1 + h, &settings()).unwrap();
             prop_assert_eq!(c.value, v);
+        }
+
+        /// The screen answers only what the exact back-tests would choose, on series made to
+        /// sit on the edges: exact ties (constant, repeating and straight-line stretches), values
+        /// at many scales, gaps, every window, horizon, minimum and margin.
+        #[test]
+        fn screen_chooses_as_the_exact_backtests(
+            shape in 0u8..5,
+            raw in proptest::collection::vec((0i32..3, -2000i64..2000, 0u32..6), 0..40),
+            window in 1u32..10, h in 1i32..7, min_backtests in 0u32..7,
+            margin in proptest::sample::select(vec!["0.8", "1", "0.5", "0", "1.25", "0.999999"]),
+        ) {
+            let settings = ForecastSettings { window, min_backtests, margin: d(margin) };
+            let mut seq = 0;
+            let p: Vec<Point> = raw.iter().enumerate().map(|(k, &(gap, m, sc))| {
+                seq += gap + 1;
+                let k = k as i64;
+                let v = match shape {
+                    0 => Decimal::new(m, sc),                      // anything
+                    1 => Decimal::new(m.rem_euclid(3), 0),         // few levels: many ties
+                    2 => Decimal::new(7 + 3 * k, 1),               // a straight line
+                    3 => Decimal::new([10, 12, 10, 12][k as usize % 4], 0), // a cycle
+                    _ => Decimal::new(m, sc) * Decimal::new(1, 20), // tiny values
+                };
+                (seq, v)
+            }).collect();
+            let tests = super::backtest_all(&p, h, window as usize);
+            if let Some(method) = super::screen::choose(&p, h, &settings) {
+                prop_assert_eq!(method, super::choose(&tests, &settings));
+            }
+            // What the screen rests on: each sum within its bound of the exact code's.
+            if let Some((count, sums)) = super::screen::sums(&p, h, window as usize) {
+                for (sum, errors) in sums.iter().zip([&tests.last, &tests.mean, &tests.trend]) {
+                    let errors = errors.as_ref().unwrap();
+                    prop_assert_eq!(count, errors.len() as u64);
+                    let exact = super::sum_abs(errors).unwrap();
+                    let exact = exact.mantissa() as f64 / 10f64.powi(exact.scale() as i32);
+                    prop_assert!((exact - sum.value).abs() <= sum.bound,
+                        "{} vs {} (bound {})", exact, sum.value, sum.bound);
+                }
+            }
         }
 
         #[test]

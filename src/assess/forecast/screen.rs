@@ -1,0 +1,179 @@
+//! A quick screen of the choice between `last`, `mean` and `trend` (SPEC 4.5), in binary
+//! floating point with a bound on its error, so that the exact back-tests in `Decimal` are run
+//! only when they could decide differently.
+//!
+//! The choice compares sums of absolute back-test errors: each candidate's against `margin`
+//! times that of `last`, and `trend`'s against `mean`'s. The screen computes every sum in `f64`
+//! together with a bound on how far it can be from the sum the exact code computes (which
+//! itself rounds each division to 28 digits), and answers only when every comparison it needs
+//! is clear by more than the bounds; otherwise it answers `None` and the caller runs the exact
+//! back-tests. So the method chosen is always the one [`super::choose`] would choose.
+//!
+//! The bounds are deliberately loose: the `f64` arithmetic of one error is good to about 1e-15
+//! of the magnitudes it handles (at most a few dozen operations on at most eight values), and
+//! the screen allows 1e-10 of them, plus 1e-24 absolute for the exact code's own rounding at its
+//! 28th decimal place. It answers only for series where the exact code cannot overflow (values
+//! up to 1e15, horizons and windows spanning up to 10,000 periods), so the exact code's
+//! fallbacks on overflow never come into play.
+
+use rust_decimal::Decimal;
+
+use super::{window_to, Point};
+use crate::assess::Method;
+use crate::framework::ForecastSettings;
+
+/// The relative allowance of each error's bound (see the module's comment).
+const RELATIVE: f64 = 1e-10;
+/// The absolute allowance of each error's bound: the exact code's rounding at 28 decimals.
+const ABSOLUTE: f64 = 1e-24;
+/// The largest value (in magnitude) the screen handles.
+const LARGEST: f64 = 1e15;
+/// The largest horizon or window span (in periods) the screen handles.
+const SPAN: i64 = 10_000;
+/// The most points a series may have for the screen.
+const WINDOW: usize = 1_000;
+/// The largest intermediate (in magnitude) of the exact code the screen allows, far below
+/// `Decimal`'s 7.9e28, so that the exact code never overflows where the screen answers.
+const INTERMEDIATE: f64 = 1e26;
+
+/// Powers of ten as `f64` literals (each the nearest double).
+const POW10: [f64; 29] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28,
+];
+
+/// A decimal as the nearest double, or nearly (two roundings).
+fn approx(d: Decimal) -> f64 {
+    d.mantissa() as f64 / POW10[(d.scale() as usize).min(28)]
+}
+
+/// A sum of absolute errors and a bound on its distance from the exact code's sum.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Sum {
+    pub value: f64,
+    pub bound: f64,
+}
+
+impl Sum {
+    fn add(&mut self, error: f64, magnitude: f64) {
+        self.value += error.abs();
+        self.bound += RELATIVE * magnitude + ABSOLUTE;
+    }
+
+    /// Once every error is in: allow for the rounding of the additions themselves.
+    fn done(mut self) -> Sum {
+        self.bound += RELATIVE * self.value;
+        self
+    }
+
+    /// `Some(self < other)` when the bounds decide it, else `None`.
+    fn less(self, other: Sum) -> Option<bool> {
+        let gap = self.bound + other.bound;
+        if self.value + gap < other.value {
+            Some(true)
+        } else if self.value - gap >= other.value {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// The method [`super::choose`] would choose from [`super::backtest_all`]`(points, h, window)`,
+/// or `None` when the screen cannot tell (a close call, or values out of its range).
+pub(super) fn choose(points: &[Point], h: i32, settings: &ForecastSettings) -> Option<Method> {
+    let (count, [last, mean, trend]) = sums(points, h, settings.window as usize)?;
+    if count == 0 || count < u64::from(settings.min_backtests) {
+        return Some(Method::Last);
+    }
+    let margin = approx(settings.margin);
+    let bar = Sum {
+        value: margin * last.value,
+        bound: margin.abs() * last.bound + RELATIVE * (margin * last.value).abs() + ABSOLUTE,
+    };
+    let mean_in = mean.less(bar)?;
+    let trend_in = trend.less(bar)?;
+    Some(match (mean_in, trend_in) {
+        (true, true) => {
+            if trend.less(mean)? {
+                Method::Trend
+            } else {
+                Method::Mean
+            }
+        }
+        (true, false) => Method::Mean,
+        (false, true) => Method::Trend,
+        (false, false) => Method::Last,
+    })
+}
+
+/// The number of back-test origins and the sums of absolute errors of `last`, `mean` and
+/// `trend`, each with its bound; `None` for values out of the screen's range.
+pub(super) fn sums(points: &[Point], h: i32, window: usize) -> Option<(u64, [Sum; 3])> {
+    let h = i64::from(h);
+    if !(1..=SPAN).contains(&h) {
+        return None;
+    }
+    let ys: Vec<f64> = points.iter().map(|p| approx(p.1)).collect();
+    if points.len() > WINDOW || ys.iter().any(|y| y.is_nan() || y.abs() > LARGEST) {
+        return None;
+    }
+    let (mut last, mut mean, mut trend) = (Sum::default(), Sum::default(), Sum::default());
+    let mut count = 0u64;
+    for i in 2..points.len() {
+        let at = i64::from(points[i].0) + h;
+        let Ok(j) = points[i + 1..].binary_search_by_key(&at, |p| i64::from(p.0)) else {
+            continue;
+        };
+        count += 1;
+        let actual = ys[i + 1 + j];
+        let w = window_to(points, i, window);
+        let wy = &ys[i + 1 - w.len()..=i];
+        let n = wy.len() as f64;
+        let largest = wy.iter().fold(0f64, |m, y| m.max(y.abs()));
+
+        let l = wy[n as usize - 1];
+        last.add(actual - l, actual.abs() + l.abs());
+
+        let m = wy.iter().sum::<f64>() / n;
+        mean.add(actual - m, actual.abs() + largest);
+
+        // The exact code's formula, x measured from the window's last point.
+        let (t, magnitude) = if w.len() < 3 {
+            (l, actual.abs() + l.abs())
+        } else {
+            let x0 = i64::from(w[w.len() - 1].0);
+            let (mut sx, mut sxx) = (0i64, 0i64);
+            let (mut sy, mut sxy) = (0f64, 0f64);
+            for (p, &y) in w.iter().zip(wy) {
+                let x = i64::from(p.0) - x0;
+                if x < -SPAN {
+                    return None;
+                }
+                sx += x;
+                sxx += x * x;
+                sy += y;
+                sxy += x as f64 * y;
+            }
+            let k = w.len() as i64;
+            let denom = k * sxx - sx * sx;
+            if denom == 0 {
+                (l, actual.abs() + l.abs())
+            } else {
+                let slope = (n * sxy - sx as f64 * sy) / denom as f64;
+                let shift = k * (at - x0) - sx;
+                let value = (sy + slope * shift as f64) / n;
+                // Every intermediate is at most this (|n sxy| and |sx sy| are each at most
+                // n |sx| largest, as every x is <= 0).
+                let numer = 2.0 * n * (-sx) as f64 * largest;
+                let reach = (numer * shift.unsigned_abs() as f64 / denom as f64 + n * largest) / n;
+                if numer > INTERMEDIATE || reach * n > INTERMEDIATE {
+                    return None;
+                }
+                (value, actual.abs() + reach)
+            }
+        };
+        trend.add(actual - t, magnitude);
+    }
+    Some((count, [last.done(), mean.done(), trend.done()]))
+}
