@@ -70,8 +70,29 @@ fn text(s: Option<&str>) -> Cell<'_> {
     }
 }
 
-/// A row's cells in [`COLUMNS`] order: shared by the CSV and JSON renderers.
-pub fn record<'a>(fw: &'a Framework, row: &'a Row) -> [Cell<'a>; 26] {
+/// A row's period as text, formatted once for a run of rows of the same period (every row of
+/// an indicator has one).
+#[derive(Default)]
+pub struct PeriodText {
+    last: Option<crate::period::Period>,
+    text: String,
+}
+
+impl PeriodText {
+    pub fn of(&mut self, period: crate::period::Period) -> &str {
+        if self.last != Some(period) {
+            self.text.clear();
+            std::fmt::Write::write_fmt(&mut self.text, format_args!("{period}"))
+                .expect("writing to a String cannot fail");
+            self.last = Some(period);
+        }
+        &self.text
+    }
+}
+
+/// A row's cells in [`COLUMNS`] order: shared by the CSV and JSON renderers. `period` is the
+/// row's period as text (see [`PeriodText`]).
+pub fn record<'a>(fw: &'a Framework, row: &'a Row, period: &'a str) -> [Cell<'a>; 26] {
     let ind = &fw.indicators[row.indicator];
     let theme = &fw.themes[ind.theme];
     let priority = &theme.priorities[ind.priority];
@@ -87,7 +108,7 @@ pub fn record<'a>(fw: &'a Framework, row: &'a Row) -> [Cell<'a>; 26] {
         Cell::Text(Cow::Borrowed(&ind.code)),
         Cell::Text(Cow::Borrowed(&ind.name)),
         Cell::Text(Cow::Borrowed(&fw.areas[row.area].code)),
-        Cell::Text(Cow::Owned(row.period.to_string())),
+        Cell::Text(Cow::Borrowed(period)),
         num(row.value),
         num(row.target),
         num(row.deviation_pct),
@@ -153,17 +174,17 @@ pub fn block<'a>(fw: &Framework, rows: impl Iterator<Item = &'a Row>) -> io::Res
         .buffer_capacity(1 << 16)
         .from_writer(Vec::with_capacity(most * 192));
     // One reused buffer for the numbers, rather than a String per cell.
-    let mut number = String::new();
+    let mut number = Vec::new();
+    let mut periods = PeriodText::default();
     for row in rows {
-        let cells = record(fw, row);
+        let cells = record(fw, row, periods.of(row.period));
         for c in &cells {
             match c {
                 Cell::Text(t) => w.write_field(safe_cell(t).as_bytes()),
                 Cell::Number(d) => {
                     number.clear();
-                    std::fmt::Write::write_fmt(&mut number, format_args!("{d}"))
-                        .map_err(io::Error::other)?;
-                    w.write_field(number.as_bytes())
+                    super::push_decimal(&mut number, *d);
+                    w.write_field(&number)
                 }
                 Cell::Empty => w.write_field(b""),
             }

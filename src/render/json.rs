@@ -62,10 +62,11 @@ pub fn records<'a>(
 ) -> io::Result<(Vec<u8>, RagCounts)> {
     let mut text = Vec::new();
     let mut counts = RagCounts::default();
+    let mut periods = super::csv::PeriodText::default();
     for row in rows {
         counts.add(row.rag);
         let mut obj = Map::new();
-        for (name, cell) in COLUMNS.iter().zip(record(fw, row)) {
+        for (name, cell) in COLUMNS.iter().zip(record(fw, row, periods.of(row.period))) {
             let v = match cell {
                 Cell::Text(t) => Value::String(t.into_owned()),
                 Cell::Number(d) => d
