@@ -42,47 +42,46 @@ pub fn check(
         })
     };
     let obs = &returns.observations;
+    // The returns due, when `dense`: a cell per (indicator, period due, area), holding the
+    // last observation of that key plus one (0: none), laid out indicator by indicator.
+    let mut due_base: Vec<usize> = Vec::with_capacity(due.len());
+    let mut cells = 0usize;
+    for d in &due {
+        due_base.push(cells);
+        cells = cells.saturating_add(d.len().saturating_mul(n_areas));
+    }
+    let dense = dense && cells <= 64_000_000 && obs.len() < u32::MAX as usize;
+    let mut due_cells: Vec<u32> = Vec::new();
     if dense {
-        // Tens of millions of rows at national scale: marked on every core. Which pairs have
-        // sent something does not depend on the order; the returns due are taken in order, so
-        // the last of a repeated key wins as before.
+        // Tens of millions of rows at national scale: marked on every core, in a flat table
+        // rather than a map (a map's million inserts took most of a second on one core).
+        // Which pairs have sent something does not depend on the order, and the last of a
+        // repeated key wins, as in file order, by keeping the largest index.
         use rayon::prelude::*;
-        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
         let seen: Vec<AtomicBool> = (0..framework.indicators.len() * n_areas)
             .map(|_| AtomicBool::new(false))
             .collect();
-        let due_rows: Vec<usize> = obs
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, o)| {
-                if (o.indicator as usize) < due.len() && (o.area as usize) < n_areas {
-                    seen[o.indicator as usize * n_areas + o.area as usize]
-                        .store(true, Ordering::Relaxed);
-                } else {
-                    return None; // not an indicator or area of the framework: cannot be due
-                }
-                is_due(o).then_some(i)
-            })
-            .collect();
+        let last: Vec<AtomicU32> = (0..cells).map(|_| AtomicU32::new(0)).collect();
+        obs.par_iter().enumerate().for_each(|(i, o)| {
+            let (ii, area) = (o.indicator as usize, o.area as usize);
+            if ii >= due.len() || area >= n_areas {
+                return; // not an indicator or area of the framework: cannot be due
+            }
+            seen[ii * n_areas + area].store(true, Ordering::Relaxed);
+            let same =
+                |p: &Period| p.seq() == o.period.seq() && p.frequency() == o.period.frequency();
+            if let Some(k) = due[ii].iter().position(same) {
+                last[due_base[ii] + k * n_areas + area].fetch_max(i as u32 + 1, Ordering::Relaxed);
+            }
+        });
         for (cell, s) in seen.iter().enumerate() {
             if s.load(Ordering::Relaxed) {
                 areas_sent[cell / n_areas].push(cell % n_areas);
             }
         }
-        for i in due_rows {
-            let o = &obs[i];
-            sent.insert(
-                (
-                    o.indicator,
-                    o.area,
-                    o.period.seq(),
-                    o.period.frequency() as u8,
-                ),
-                i,
-            );
-        }
+        due_cells = last.into_iter().map(AtomicU32::into_inner).collect();
     }
-    // A framework too large for one flag per pair: a set, in one pass.
     if !dense {
         for (i, o) in obs.iter().enumerate() {
             let first = seen_area.insert((o.indicator, o.area));
@@ -127,14 +126,23 @@ pub fn check(
             (None, Some(l)) => format!("ask the lead, {l},"),
             (None, None) => "name a provider in the framework and ask it".to_string(),
         };
-        for &due in &due[ii] {
+        for (k, &due) in due[ii].iter().enumerate() {
             let deadline = due
                 .end_date()
                 .checked_add_days(Days::new(u64::from(framework.deadline_days)))
                 .unwrap_or(NaiveDate::MAX);
             for &area in &areas {
                 let ac = &framework.areas[area].code;
-                match sent.get(&(ii as u32, area as u32, due.seq(), due.frequency() as u8)) {
+                let found = if dense {
+                    match due_cells[due_base[ii] + k * n_areas + area] {
+                        0 => None,
+                        i => Some(i as usize - 1),
+                    }
+                } else {
+                    sent.get(&(ii as u32, area as u32, due.seq(), due.frequency() as u8))
+                        .copied()
+                };
+                match found {
                     None => {
                         if as_of > deadline {
                             out.push(
@@ -150,7 +158,7 @@ pub fn check(
                             );
                         }
                     }
-                    Some(&o) => {
+                    Some(o) => {
                         let obs = &returns.observations[o];
                         if let Some(on) = returns.submitted_on(obs) {
                             if on > deadline {
