@@ -673,7 +673,18 @@ fn ratio_within(v: Decimal, n: Decimal, d: Decimal, scale: Decimal) -> Option<bo
     if sv >= 28 || d.is_zero() {
         return None;
     }
-    let pow = |e: u32| 10i128.checked_pow(e);
+    // `10i128.checked_pow(e)`, from a table: this runs for every row with a ratio.
+    let pow = |e: u32| POW10.get(e as usize).copied();
+    // Nearly always: mantissas under 2^31 and small scales, where no product can pass 2^123,
+    // so plain multiplication gives what the checked path below would.
+    let small = |m: i128| m.unsigned_abs() < 1 << 31;
+    let (mv, mn, md, ms) = (v.mantissa(), n.mantissa(), d.mantissa(), scale.mantissa());
+    if small(mv) && small(mn) && small(md) && small(ms) && sv + 1 + sd <= 18 && 1 + sn + ss <= 18 {
+        let vd = mv * md * POW10[(1 + sn + ss) as usize];
+        let ns = mn * ms * POW10[(sv + 1 + sd) as usize];
+        let bound = md.abs() * 5 * POW10[(sn + ss) as usize];
+        return Some((vd - ns).abs() <= bound);
+    }
     let vd = v
         .mantissa()
         .checked_mul(d.mantissa())?
@@ -690,6 +701,17 @@ fn ratio_within(v: Decimal, n: Decimal, d: Decimal, scale: Decimal) -> Option<bo
         .checked_mul(pow(sn + ss)?)?;
     Some(gap <= bound)
 }
+
+/// The powers of ten an `i128` holds: 10^0 to 10^38.
+const POW10: [i128; 39] = {
+    let mut table = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
 
 /// `str::trim`, without decoding characters when the cell neither starts nor ends with a
 /// space (nearly every cell).
@@ -715,6 +737,17 @@ mod tests {
 
     fn d(m: i64, s: u32) -> Decimal {
         Decimal::new(m, s)
+    }
+
+    #[test]
+    fn powers_of_ten_are_checked_pow() {
+        for e in 0..45u32 {
+            assert_eq!(
+                super::POW10.get(e as usize).copied(),
+                10i128.checked_pow(e),
+                "10^{e}"
+            );
+        }
     }
 
     #[test]
