@@ -195,36 +195,92 @@ pub struct Choice {
 /// `mean` or `trend` has at least `min_backtests` back-test errors and a mean absolute error
 /// below `margin` times that of `last`; both qualify: the smaller error, a tie to `mean`.
 pub fn snapshot(points: &[Point], at: i32, settings: &ForecastSettings) -> Option<Choice> {
-    let last_seq = points.last()?.0;
-    let h = at.checked_sub(last_seq)?;
-    let w = settings.window as usize;
-    // The screen decides nearly every series without the exact back-tests; then only the
-    // chosen candidate's errors are made (for the confidence and the interval).
-    let (method, tests) = match screen::choose(points, h, settings) {
-        Some(method) => (method, backtest_of(points, h, w, &[method])),
-        None => {
-            let tests = backtest_all(points, h, w);
-            (choose(&tests, settings), tests)
-        }
-    };
-    let window = window_to(points, points.len() - 1, w);
-    let value = candidate(method, window, at)?;
-    let errors = match method {
-        Method::Mean => tests.mean,
-        Method::Trend => tests.trend,
-        _ => tests.last,
-    }
-    .unwrap_or_default();
+    let mut chosen = choose_snapshot(points, at, settings)?;
+    let errors = chosen.errors().to_vec();
     Some(Choice {
-        value,
-        method,
+        value: chosen.value,
+        method: chosen.method,
         errors,
     })
+}
+
+/// The snapshot forecast chosen for `at` (see [`snapshot`]), with the chosen candidate's
+/// back-test errors made only if they are asked for: the choice and, nearly always, the
+/// confidence are settled by the screen without them.
+pub struct Chosen<'p> {
+    points: &'p [Point],
+    h: i32,
+    window: usize,
+    pub value: Decimal,
+    pub method: Method,
+    /// How many back-test errors the chosen candidate has.
+    pub count: usize,
+    errors: Option<Vec<Decimal>>,
+}
+
+/// See [`Chosen`].
+pub fn choose_snapshot<'p>(
+    points: &'p [Point],
+    at: i32,
+    settings: &ForecastSettings,
+) -> Option<Chosen<'p>> {
+    let last_seq = points.last()?.0;
+    let h = at.checked_sub(last_seq)?;
+    let window = settings.window as usize;
+    // The screen decides nearly every series without the exact back-tests.
+    let (method, count, errors) = match screen::choose(points, h, settings) {
+        Some((method, count)) => (method, count, None),
+        None => {
+            let tests = backtest_all(points, h, window);
+            let method = choose(&tests, settings);
+            let errors = tests.of(method).cloned().unwrap_or_default();
+            (method, errors.len(), Some(errors))
+        }
+    };
+    let value = candidate(method, window_to(points, points.len() - 1, window), at)?;
+    Some(Chosen {
+        points,
+        h,
+        window,
+        value,
+        method,
+        count,
+        errors,
+    })
+}
+
+impl Chosen<'_> {
+    /// The chosen candidate's back-test errors, exactly (as [`backtest_all`] makes them).
+    pub fn errors(&mut self) -> &[Decimal] {
+        let (points, h, window, method) = (self.points, self.h, self.window, self.method);
+        self.errors.get_or_insert_with(|| {
+            backtest_of(points, h, window, &[method])
+                .of(method)
+                .cloned()
+                .unwrap_or_default()
+        })
+    }
+
+    /// [`confidence`] of the forecast from those errors: settled by the screen when every
+    /// outcome is clearly on one side of the target, else from the exact errors.
+    pub fn confidence(&mut self, target: Decimal, polarity: Polarity) -> Option<Decimal> {
+        if self.errors.is_none() {
+            let (points, h, window) = (self.points, self.h, self.window);
+            if let Some(answer) =
+                screen::confidence(points, h, window, self.method, self.value, target, polarity)
+            {
+                return answer;
+            }
+        }
+        let value = self.value;
+        confidence(value, self.errors(), target, polarity)
+    }
 }
 
 /// The candidate the back-test selects for horizon `h` (see [`snapshot`]).
 pub fn select(points: &[Point], h: i32, settings: &ForecastSettings) -> Method {
     screen::choose(points, h, settings)
+        .map(|(method, _)| method)
         .unwrap_or_else(|| choose(&backtest_all(points, h, settings.window as usize), settings))
 }
 
@@ -440,14 +496,14 @@ mod tests {
             .collect();
         assert_eq!(
             super::screen::choose(&noisy, 1, &settings()),
-            Some(Method::Mean)
+            Some((Method::Mean, 9))
         );
         let line: Vec<Point> = (0..12)
             .map(|i| (i, Decimal::new(30 + 7 * i64::from(i), 1)))
             .collect();
         assert_eq!(
             super::screen::choose(&line, 2, &settings()),
-            Some(Method::Trend)
+            Some((Method::Trend, 8))
         );
         let walk = pts(&[
             (0, "10"),
@@ -460,11 +516,14 @@ mod tests {
             (7, "22.5"),
         ]);
         let exact = super::choose(&super::backtest_all(&walk, 1, 8), &settings());
-        assert_eq!(super::screen::choose(&walk, 1, &settings()), Some(exact));
+        assert_eq!(
+            super::screen::choose(&walk, 1, &settings()).map(|c| c.0),
+            Some(exact)
+        );
         // Too few back-tests: `last`, whatever the values.
         assert_eq!(
             super::screen::choose(&noisy[..5], 1, &settings()),
-            Some(Method::Last)
+            Some((Method::Last, 2))
         );
         // An exact tie (a constant series: every error 0, none below 0.8 x 0) is left to the
         // exact code, and values beyond its range too.
@@ -514,6 +573,8 @@ mod tests {
             raw in proptest::collection::vec((0i32..3, -2000i64..2000, 0u32..6), 0..40),
             window in 1u32..10, h in 1i32..7, min_backtests in 0u32..7,
             margin in proptest::sample::select(vec!["0.8", "1", "0.5", "0", "1.25", "0.999999"]),
+            pick in 0usize..50,
+            polarity in proptest::sample::select(vec![Polarity::Higher, Polarity::Lower, Polarity::None]),
         ) {
             let settings = ForecastSettings { window, min_backtests, margin: d(margin) };
             let mut seq = 0;
@@ -530,8 +591,23 @@ mod tests {
                 (seq, v)
             }).collect();
             let tests = super::backtest_all(&p, h, window as usize);
-            if let Some(method) = super::screen::choose(&p, h, &settings) {
+            if let Some((method, count)) = super::screen::choose(&p, h, &settings) {
                 prop_assert_eq!(method, super::choose(&tests, &settings));
+                prop_assert_eq!(count, tests.of(method).unwrap().len());
+            }
+            // The screened confidence, where it answers, is the exact one, for each method,
+            // with targets exactly on an outcome (ties) and beside them.
+            let at = p.last().map_or(0, |l| l.0) + h;
+            for method in [Method::Last, Method::Mean, Method::Trend] {
+                let (Some(errors), Some(last)) = (tests.of(method), p.len().checked_sub(1)) else { continue };
+                let Some(value) = super::candidate(method, super::window_to(&p, last, window as usize), at) else { continue };
+                let target = match errors.get(pick) {
+                    Some(e) => value + e,
+                    None => value + Decimal::new(pick as i64 - 25, 1),
+                };
+                if let Some(screened) = super::screen::confidence(&p, h, window as usize, method, value, target, polarity) {
+                    prop_assert_eq!(screened, super::confidence(value, errors, target, polarity));
+                }
             }
             // What the screen rests on: each sum within its bound of the exact code's.
             if let Some((count, sums)) = super::screen::sums(&p, h, window as usize) {

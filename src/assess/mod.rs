@@ -888,38 +888,36 @@ fn make_forecast(
         .binary_search_by_key(&at_seq, |p| p.0)
         .ok()
         .map(|i| points[i].1);
-    let (value, method, errors) = if let Some(v) = actual {
-        (v, Method::Actual, Vec::new())
+    let mut chosen = None;
+    let (value, method, count) = if let Some(v) = actual {
+        (v, Method::Actual, 0)
     } else if at_seq < shown.seq() {
         return None; // a past period without its value (a plan that has ended)
     } else {
         match indicator.measure {
-            Measure::Cumulative => (
-                forecast::run_rate(shown_val?, shown)?,
-                Method::RunRate,
-                Vec::new(),
-            ),
+            Measure::Cumulative => (forecast::run_rate(shown_val?, shown)?, Method::RunRate, 0),
             Measure::Snapshot => {
-                let c = forecast::snapshot(points, at_seq, settings)?;
-                (c.value, c.method, c.errors)
+                let c = forecast::choose_snapshot(points, at_seq, settings)?;
+                let made = (c.value, c.method, c.count);
+                chosen = Some(c);
+                made
             }
         }
     };
     let target = targets.get(area, at);
     let on_track = target.and_then(|t| rag::meets(value, t, polarity));
-    let enough = !errors.is_empty() && errors.len() as u64 >= u64::from(settings.min_backtests);
-    let (confidence, interval) = if enough {
-        (
+    let enough = count > 0 && count as u64 >= u64::from(settings.min_backtests);
+    let (confidence, interval) = match chosen.as_mut().filter(|_| enough) {
+        Some(c) => (
             target
-                .and_then(|t| forecast::confidence(value, &errors, t, polarity))
+                .and_then(|t| c.confidence(t, polarity))
                 .map(|c| round_fixed(c, 2)),
             with_interval
-                .then(|| forecast::interval(value, &errors))
+                .then(|| forecast::interval(value, c.errors()))
                 .flatten()
                 .map(|(lo, hi)| (round_out(lo, 4), round_out(hi, 4))),
-        )
-    } else {
-        (None, None)
+        ),
+        None => (None, None),
     };
     Some(Forecast {
         period: at,

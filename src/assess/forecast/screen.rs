@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 
 use super::{window_to, Point};
 use crate::assess::Method;
-use crate::framework::ForecastSettings;
+use crate::framework::{ForecastSettings, Polarity};
 
 /// The relative allowance of each error's bound (see the module's comment).
 const RELATIVE: f64 = 1e-10;
@@ -80,9 +80,22 @@ impl Sum {
 }
 
 /// The method [`super::choose`] would choose from [`super::backtest_all`]`(points, h, window)`,
-/// or `None` when the screen cannot tell (a close call, or values out of its range).
-pub(super) fn choose(points: &[Point], h: i32, settings: &ForecastSettings) -> Option<Method> {
-    let (count, [last, mean, trend]) = sums(points, h, settings.window as usize)?;
+/// and how many back-test errors it has, or `None` when the screen cannot tell (a close call,
+/// or values out of its range).
+pub(super) fn choose(
+    points: &[Point],
+    h: i32,
+    settings: &ForecastSettings,
+) -> Option<(Method, usize)> {
+    let (count, sums) = sums(points, h, settings.window as usize)?;
+    Some((decide(count, sums, settings)?, count as usize))
+}
+
+fn decide(
+    count: u64,
+    [last, mean, trend]: [Sum; 3],
+    settings: &ForecastSettings,
+) -> Option<Method> {
     if count == 0 || count < u64::from(settings.min_backtests) {
         return Some(Method::Last);
     }
@@ -110,6 +123,73 @@ pub(super) fn choose(points: &[Point], h: i32, settings: &ForecastSettings) -> O
 /// The number of back-test origins and the sums of absolute errors of `last`, `mean` and
 /// `trend`, each with its bound; `None` for values out of the screen's range.
 pub(super) fn sums(points: &[Point], h: i32, window: usize) -> Option<(u64, [Sum; 3])> {
+    let mut sums = [Sum::default(); 3];
+    let count = origins(points, h, window, |errors| {
+        for (sum, (error, magnitude)) in sums.iter_mut().zip(errors) {
+            sum.add(error, magnitude);
+        }
+    })?;
+    Some((count, sums.map(Sum::done)))
+}
+
+/// The confidence of SPEC 4.5 for the chosen `method`'s forecast `value` against `target`, as
+/// [`super::confidence`] computes it from the exact back-test errors: `Some(answer)` when every
+/// outcome (forecast plus error) is clearly on one side of the target, `None` when one is too
+/// close to call or the values are out of the screen's range (then the caller computes it
+/// exactly). The answer itself is `None` without errors or for polarity `none`, as there.
+pub(super) fn confidence(
+    points: &[Point],
+    h: i32,
+    window: usize,
+    method: Method,
+    value: Decimal,
+    target: Decimal,
+    polarity: Polarity,
+) -> Option<Option<Decimal>> {
+    let k = match method {
+        Method::Mean => 1,
+        Method::Trend => 2,
+        _ => 0,
+    };
+    if polarity == Polarity::None {
+        return Some(None); // as the exact code: no confidence without a polarity
+    }
+    let (f, t) = (approx(value), approx(target));
+    if !(f.abs() <= LARGEST * 1e6 && t.abs() <= LARGEST * 1e6) {
+        return None;
+    }
+    let (mut hits, mut clear) = (0u64, true);
+    let count = origins(points, h, window, |errors| {
+        let (error, magnitude) = errors[k];
+        let outcome = f + error;
+        let bound = RELATIVE * (magnitude + f.abs() + t.abs() + outcome.abs()) + 2.0 * ABSOLUTE;
+        // outcome >= target (higher) or <= target (lower), when clear by more than the bound
+        let (above, below) = (outcome - bound > t, outcome + bound < t);
+        match polarity {
+            Polarity::Higher if above => hits += 1,
+            Polarity::Lower if below => hits += 1,
+            _ if above || below => {}
+            _ => clear = false,
+        }
+    })?;
+    if !clear {
+        return None;
+    }
+    if count == 0 {
+        return Some(None);
+    }
+    Some(Decimal::from(hits).checked_div(Decimal::from(count)))
+}
+
+/// Walks the back-test origins as [`super::backtest_all`] does, handing `each` the `f64`
+/// errors of `last`, `mean` and `trend` at each, each with the magnitude its bound is taken
+/// of. Returns the number of origins, or `None` for values out of the screen's range.
+fn origins(
+    points: &[Point],
+    h: i32,
+    window: usize,
+    mut each: impl FnMut([(f64, f64); 3]),
+) -> Option<u64> {
     let h = i64::from(h);
     if !(1..=SPAN).contains(&h) {
         return None;
@@ -118,7 +198,6 @@ pub(super) fn sums(points: &[Point], h: i32, window: usize) -> Option<(u64, [Sum
     if points.len() > WINDOW || ys.iter().any(|y| y.is_nan() || y.abs() > LARGEST) {
         return None;
     }
-    let (mut last, mut mean, mut trend) = (Sum::default(), Sum::default(), Sum::default());
     let mut count = 0u64;
     for i in 2..points.len() {
         let at = i64::from(points[i].0) + h;
@@ -133,10 +212,10 @@ pub(super) fn sums(points: &[Point], h: i32, window: usize) -> Option<(u64, [Sum
         let largest = wy.iter().fold(0f64, |m, y| m.max(y.abs()));
 
         let l = wy[n as usize - 1];
-        last.add(actual - l, actual.abs() + l.abs());
+        let last = (actual - l, actual.abs() + l.abs());
 
         let m = wy.iter().sum::<f64>() / n;
-        mean.add(actual - m, actual.abs() + largest);
+        let mean = (actual - m, actual.abs() + largest);
 
         // The exact code's formula, x measured from the window's last point.
         let (t, magnitude) = if w.len() < 3 {
@@ -173,7 +252,7 @@ pub(super) fn sums(points: &[Point], h: i32, window: usize) -> Option<(u64, [Sum
                 (value, actual.abs() + reach)
             }
         };
-        trend.add(actual - t, magnitude);
+        each([last, mean, (actual - t, magnitude)]);
     }
-    Some((count, [last.done(), mean.done(), trend.done()]))
+    Some(count)
 }
