@@ -216,6 +216,8 @@ pub struct Chosen<'p> {
     /// How many back-test errors the chosen candidate has.
     pub count: usize,
     errors: Option<Vec<Decimal>>,
+    /// The screen's walk of the origins, when the values are in its range.
+    screened: Option<screen::Screened>,
 }
 
 /// See [`Chosen`].
@@ -228,7 +230,8 @@ pub fn choose_snapshot<'p>(
     let h = at.checked_sub(last_seq)?;
     let window = settings.window as usize;
     // The screen decides nearly every series without the exact back-tests.
-    let (method, count, errors) = match screen::choose(points, h, settings) {
+    let screened = screen::walk(points, h, window);
+    let (method, count, errors) = match screened.as_ref().and_then(|s| s.choose(settings)) {
         Some((method, count)) => (method, count, None),
         None => {
             let tests = backtest_all(points, h, window);
@@ -246,6 +249,7 @@ pub fn choose_snapshot<'p>(
         method,
         count,
         errors,
+        screened,
     })
 }
 
@@ -264,11 +268,8 @@ impl Chosen<'_> {
     /// [`confidence`] of the forecast from those errors: settled by the screen when every
     /// outcome is clearly on one side of the target, else from the exact errors.
     pub fn confidence(&mut self, target: Decimal, polarity: Polarity) -> Option<Decimal> {
-        if self.errors.is_none() {
-            let (points, h, window) = (self.points, self.h, self.window);
-            if let Some(answer) =
-                screen::confidence(points, h, window, self.method, self.value, target, polarity)
-            {
+        if let (None, Some(screened)) = (&self.errors, &self.screened) {
+            if let Some(answer) = screened.confidence(self.method, self.value, target, polarity) {
                 return answer;
             }
         }

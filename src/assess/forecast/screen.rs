@@ -44,7 +44,13 @@ const POW10: [f64; 29] = [
 
 /// A decimal as the nearest double, or nearly (two roundings).
 fn approx(d: Decimal) -> f64 {
-    d.mantissa() as f64 / POW10[(d.scale() as usize).min(28)]
+    let m = d.mantissa();
+    // A 64-bit mantissa (nearly every value) converts in hardware; wider ones in software.
+    let m = match i64::try_from(m) {
+        Ok(m) => m as f64,
+        Err(_) => m as f64,
+    };
+    m / POW10[(d.scale() as usize).min(28)]
 }
 
 /// A sum of absolute errors and a bound on its distance from the exact code's sum.
@@ -79,6 +85,17 @@ impl Sum {
     }
 }
 
+/// Each back-test origin's `f64` errors of `last`, `mean` and `trend`, each with the magnitude
+/// its bound is taken of (see [`walk`]): made once per series, for the choice and the confidence.
+pub(super) struct Screened(Vec<[(f64, f64); 3]>);
+
+/// Walks the origins of `points` for horizon `h`; `None` for values out of the screen's range.
+pub(super) fn walk(points: &[Point], h: i32, window: usize) -> Option<Screened> {
+    let mut errors = Vec::with_capacity(points.len().saturating_sub(2));
+    origins(points, h, window, |e| errors.push(e))?;
+    Some(Screened(errors))
+}
+
 /// The method [`super::choose`] would choose from [`super::backtest_all`]`(points, h, window)`,
 /// and how many back-test errors it has, or `None` when the screen cannot tell (a close call,
 /// or values out of its range).
@@ -87,8 +104,25 @@ pub(super) fn choose(
     h: i32,
     settings: &ForecastSettings,
 ) -> Option<(Method, usize)> {
-    let (count, sums) = sums(points, h, settings.window as usize)?;
-    Some((decide(count, sums, settings)?, count as usize))
+    walk(points, h, settings.window as usize)?.choose(settings)
+}
+
+impl Screened {
+    /// See [`choose`].
+    pub(super) fn choose(&self, settings: &ForecastSettings) -> Option<(Method, usize)> {
+        let (count, sums) = self.sums();
+        Some((decide(count, sums, settings)?, count as usize))
+    }
+
+    fn sums(&self) -> (u64, [Sum; 3]) {
+        let mut sums = [Sum::default(); 3];
+        for errors in &self.0 {
+            for (sum, &(error, magnitude)) in sums.iter_mut().zip(errors) {
+                sum.add(error, magnitude);
+            }
+        }
+        (self.0.len() as u64, sums.map(Sum::done))
+    }
 }
 
 fn decide(
@@ -121,15 +155,10 @@ fn decide(
 }
 
 /// The number of back-test origins and the sums of absolute errors of `last`, `mean` and
-/// `trend`, each with its bound; `None` for values out of the screen's range.
+/// `trend`, each with its bound; `None` for values out of the screen's range. (For the tests.)
+#[cfg(test)]
 pub(super) fn sums(points: &[Point], h: i32, window: usize) -> Option<(u64, [Sum; 3])> {
-    let mut sums = [Sum::default(); 3];
-    let count = origins(points, h, window, |errors| {
-        for (sum, (error, magnitude)) in sums.iter_mut().zip(errors) {
-            sum.add(error, magnitude);
-        }
-    })?;
-    Some((count, sums.map(Sum::done)))
+    Some(walk(points, h, window)?.sums())
 }
 
 /// The confidence of SPEC 4.5 for the chosen `method`'s forecast `value` against `target`, as
@@ -137,6 +166,8 @@ pub(super) fn sums(points: &[Point], h: i32, window: usize) -> Option<(u64, [Sum
 /// outcome (forecast plus error) is clearly on one side of the target, `None` when one is too
 /// close to call or the values are out of the screen's range (then the caller computes it
 /// exactly). The answer itself is `None` without errors or for polarity `none`, as there.
+/// (For the tests; the forecast keeps its [`Screened`] walk.)
+#[cfg(test)]
 pub(super) fn confidence(
     points: &[Point],
     h: i32,
@@ -146,39 +177,49 @@ pub(super) fn confidence(
     target: Decimal,
     polarity: Polarity,
 ) -> Option<Option<Decimal>> {
-    let k = match method {
-        Method::Mean => 1,
-        Method::Trend => 2,
-        _ => 0,
-    };
-    if polarity == Polarity::None {
-        return Some(None); // as the exact code: no confidence without a polarity
-    }
-    let (f, t) = (approx(value), approx(target));
-    if !(f.abs() <= LARGEST * 1e6 && t.abs() <= LARGEST * 1e6) {
-        return None;
-    }
-    let (mut hits, mut clear) = (0u64, true);
-    let count = origins(points, h, window, |errors| {
-        let (error, magnitude) = errors[k];
-        let outcome = f + error;
-        let bound = RELATIVE * (magnitude + f.abs() + t.abs() + outcome.abs()) + 2.0 * ABSOLUTE;
-        // outcome >= target (higher) or <= target (lower), when clear by more than the bound
-        let (above, below) = (outcome - bound > t, outcome + bound < t);
-        match polarity {
-            Polarity::Higher if above => hits += 1,
-            Polarity::Lower if below => hits += 1,
-            _ if above || below => {}
-            _ => clear = false,
+    walk(points, h, window)?.confidence(method, value, target, polarity)
+}
+
+impl Screened {
+    /// See [`confidence`].
+    pub(super) fn confidence(
+        &self,
+        method: Method,
+        value: Decimal,
+        target: Decimal,
+        polarity: Polarity,
+    ) -> Option<Option<Decimal>> {
+        let k = match method {
+            Method::Mean => 1,
+            Method::Trend => 2,
+            _ => 0,
+        };
+        if polarity == Polarity::None {
+            return Some(None); // as the exact code: no confidence without a polarity
         }
-    })?;
-    if !clear {
-        return None;
+        let (f, t) = (approx(value), approx(target));
+        if !(f.abs() <= LARGEST * 1e6 && t.abs() <= LARGEST * 1e6) {
+            return None;
+        }
+        let mut hits = 0u64;
+        for errors in &self.0 {
+            let (error, magnitude) = errors[k];
+            let outcome = f + error;
+            let bound = RELATIVE * (magnitude + f.abs() + t.abs() + outcome.abs()) + 2.0 * ABSOLUTE;
+            // outcome >= target (higher) or <= target (lower), when clear by more than the bound
+            let (above, below) = (outcome - bound > t, outcome + bound < t);
+            match polarity {
+                Polarity::Higher if above => hits += 1,
+                Polarity::Lower if below => hits += 1,
+                _ if above || below => {}
+                _ => return None,
+            }
+        }
+        if self.0.is_empty() {
+            return Some(None);
+        }
+        Some(Decimal::from(hits).checked_div(Decimal::from(self.0.len() as u64)))
     }
-    if count == 0 {
-        return Some(None);
-    }
-    Some(Decimal::from(hits).checked_div(Decimal::from(count)))
 }
 
 /// Walks the back-test origins as [`super::backtest_all`] does, handing `each` the `f64`
