@@ -372,6 +372,23 @@ fn chunked_reading_of_random_input_is_the_same() {
 #[test]
 fn firsts_finds_the_first_of_every_key_in_any_order() {
     use super::{Firsts, Pair};
+
+    // A pair survives its packing into the flat table, whatever its fields.
+    for (head, base, b0, b1) in [
+        (0, 0, 0, 0),
+        (u32::MAX, i32::MIN, u64::MAX, 1),
+        (7, -33, 1 << 63, 5),
+        (1, i32::MAX, 0, u64::MAX),
+    ] {
+        let p = Pair {
+            head,
+            base,
+            bits: [b0, b1],
+        }
+        .pack();
+        let back = Pair::unpack(p);
+        assert_eq!((back.head, back.base, back.bits), (head, base, [b0, b1]));
+    }
     use crate::period::{Frequency, Period, YearStart};
     use crate::returns::{Observation, Packed, Status, NO_INFO, NO_PARTS};
     use proptest::prelude::*;
@@ -391,7 +408,7 @@ fn firsts_finds_the_first_of_every_key_in_any_order() {
                 let mut firsts = Firsts {
                     n_areas: 4,
                     cells: if flat {
-                        vec![Pair::default(); 12]
+                        vec![[0u64; 3]; 12]
                     } else {
                         Vec::new()
                     },
