@@ -240,11 +240,20 @@ impl Framework {
 
 /// `A, B, C` or `A, B, … (12 in all)`.
 pub fn short_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let all: Vec<&str> = items.collect();
-    if all.len() <= 8 {
-        all.join(", ")
+    // Only the first few are kept: a national framework has 7,000 areas, and this is written
+    // for every row with an unknown code.
+    let mut first: Vec<&str> = Vec::with_capacity(8);
+    let mut all = 0usize;
+    for item in items {
+        if first.len() < 8 {
+            first.push(item);
+        }
+        all += 1;
+    }
+    if all <= 8 {
+        first.join(", ")
     } else {
-        format!("{}, … ({} in all)", all[..8].join(", "), all.len())
+        format!("{}, … ({all} in all)", first.join(", "))
     }
 }
 
