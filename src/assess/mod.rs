@@ -616,6 +616,7 @@ fn build_series(
     }
     // Parents come before children in `areas`, so walking backwards sees children first.
     let mut parts: Vec<rollup::Part> = Vec::new();
+    let mut cursors: Vec<usize> = Vec::new();
     for parent in (0..n_areas).rev() {
         let children = &framework.areas[parent].children;
         if children.is_empty() {
@@ -629,23 +630,29 @@ fn build_series(
         seqs.sort_unstable();
         seqs.dedup();
         let mut added = Vec::new();
+        // Each child's entries are sorted by period, as are `seqs`: one cursor per child
+        // walks them once, rather than a search per child and period.
+        cursors.clear();
+        cursors.resize(children.len(), 0);
         for seq in seqs {
             if series[parent].get(seq).is_some() {
                 continue; // its own return wins
             }
             parts.clear();
-            parts.extend(
-                children
-                    .iter()
-                    .map(|&c| match series.get(c).and_then(|s| s.get(seq)) {
-                        Some(e) => rollup::Part {
-                            value: e.value,
-                            numerator: e.numerator,
-                            denominator: e.denominator,
-                        },
-                        None => rollup::Part::default(),
-                    }),
-            );
+            for (&c, at) in children.iter().zip(cursors.iter_mut()) {
+                let entries = series.get(c).map_or(&[][..], |s| &s.0[..]);
+                while entries.get(*at).is_some_and(|e| e.seq < seq) {
+                    *at += 1;
+                }
+                parts.push(match entries.get(*at).filter(|e| e.seq == seq) {
+                    Some(e) => rollup::Part {
+                        value: e.value,
+                        numerator: e.numerator,
+                        denominator: e.denominator,
+                    },
+                    None => rollup::Part::default(),
+                });
+            }
             let entry = match rollup::roll_up(indicator.aggregate, indicator.scale, &parts) {
                 rollup::RollUp::Value {
                     value,
