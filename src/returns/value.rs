@@ -98,6 +98,28 @@ pub fn parse(text: &str, percent: bool) -> Cell {
 /// A plain decimal: optional minus, digits, optional point and digits. Nothing else.
 fn plain(s: &str) -> Option<Decimal> {
     let b = s.as_bytes();
+    // Most cells, in one pass: unsigned, 1 to 18 digits, at most one point between digits.
+    // The digits as an integer and the count after the point are exactly the decimal
+    // `from_str` makes (property-tested below).
+    if (1..=18).contains(&b.len()) && b[0] != b'.' && b[b.len() - 1] != b'.' {
+        let mut mantissa: i64 = 0;
+        let mut point = None;
+        let mut ok = true;
+        for (i, &c) in b.iter().enumerate() {
+            match c {
+                b'0'..=b'9' => mantissa = mantissa * 10 + i64::from(c - b'0'),
+                b'.' if point.is_none() => point = Some(i),
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            let scale = point.map_or(0, |i| (b.len() - i - 1) as u32);
+            return Some(Decimal::new(mantissa, scale));
+        }
+    }
     let digits = b.strip_prefix(b"-").unwrap_or(b);
     if digits.is_empty() || digits.len() > 28 {
         return None;
