@@ -10,9 +10,9 @@
 //! back-tests. So the method chosen is always the one [`super::choose`] would choose.
 //!
 //! The bounds are deliberately loose: the `f64` arithmetic of one error is good to about 1e-15
-//! of the magnitudes it handles (at most a few dozen operations on at most eight values), and
-//! the screen allows 1e-10 of them, plus 1e-24 absolute for the exact code's own rounding at its
-//! 28th decimal place. It answers only for series where the exact code cannot overflow (values
+//! of the magnitudes it handles (a few operations per value of the window, 8 by default; about
+//! 1e-13 at the largest window the screen takes, 1,000), and the screen allows 1e-10 of them,
+//! plus 1e-24 absolute for the exact code's own rounding at its 28th decimal place. It answers only for series where the exact code cannot overflow (values
 //! up to 1e15, horizons and windows spanning up to 10,000 periods), so the exact code's
 //! fallbacks on overflow never come into play.
 
