@@ -31,7 +31,7 @@ pub fn run(
     };
     let paths = io::return_paths(files, &common.framework)?;
     let sources = io::open_returns(&paths)?;
-    let (returns, mut diags) = returns::read(&fw, sources, today);
+    let (returns, mut diags) = returns::read_for_checking(&fw, sources, today);
     let period = period.or_else(|| returns.latest_quarter());
     if let Some(p) = period {
         diags.extend(complete::check(&fw, &returns, p, today));

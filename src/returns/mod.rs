@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 use crate::period::Period;
 
-pub use read::{read, Source};
+pub use read::{read, read_for_checking, Source};
 
 /// The lead's own view of whether the target will be met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -141,6 +141,8 @@ struct Reader<'f> {
     seen: Firsts,
     files: Vec<String>,
     date_columns: Vec<u32>,
+    /// Whether numerators and denominators are kept (the report's roll-ups need them).
+    keep_parts: bool,
 }
 
 /// Read every source. Returns the valid observations and every problem found, in file order.
@@ -149,7 +151,18 @@ pub fn read<R: BufRead + Send>(
     sources: Vec<Source<R>>,
     as_of: NaiveDate,
 ) -> (Returns, Vec<Diagnostic>) {
-    read_in_chunks(framework, sources, as_of, CHUNK_BYTES)
+    read_in_chunks(framework, sources, as_of, CHUNK_BYTES, true)
+}
+
+/// [`read`] for `pmf validate`: the same problems and observations, but numerators and
+/// denominators are checked and not kept (only the report's roll-ups use them: at national
+/// scale they are 190 MB).
+pub fn read_for_checking<R: BufRead + Send>(
+    framework: &Framework,
+    sources: Vec<Source<R>>,
+    as_of: NaiveDate,
+) -> (Returns, Vec<Diagnostic>) {
+    read_in_chunks(framework, sources, as_of, CHUNK_BYTES, false)
 }
 
 /// [`read`], cutting files into chunks of about `chunk_bytes` (tests use tiny chunks to run the
@@ -159,8 +172,10 @@ fn read_in_chunks<R: BufRead + Send>(
     sources: Vec<Source<R>>,
     as_of: NaiveDate,
     chunk_bytes: usize,
+    keep_parts: bool,
 ) -> (Returns, Vec<Diagnostic>) {
     let mut r = Reader {
+        keep_parts,
         chunk_bytes,
         framework,
         as_of,
@@ -941,11 +956,11 @@ impl Reader<'_> {
             period,
             value: c.value,
             parts: match c.parts {
-                Some(p) => {
+                Some(p) if self.keep_parts => {
                     self.parts.push(p);
                     (self.parts.len() - 1) as u32
                 }
-                None => super::NO_PARTS,
+                _ => super::NO_PARTS,
             },
             status: c.status,
             info: super::push_info(&mut self.infos, c.info.map(|i| *i)),

@@ -299,8 +299,23 @@ fn extreme_numbers_never_panic() {
 fn same_in_chunks(files: &[(&str, &[u8])]) {
     let f = fw();
     let as_of = NaiveDate::from_ymd_opt(2025, 11, 15).unwrap();
+    // Read for checking (`pmf validate`): the same problems and observations, without the
+    // numerators and denominators.
+    let (r, d) = super::read_in_chunks(&f, sources(files), as_of, 1 << 30, true);
+    let (c, dc) = super::read_in_chunks(&f, sources(files), as_of, 1 << 30, false);
+    assert!(c.parts.is_empty());
+    assert_eq!(format!("{dc:?}"), format!("{d:?}"));
+    let stripped: Vec<_> = r
+        .observations
+        .into_iter()
+        .map(|mut o| {
+            o.parts = crate::returns::NO_PARTS;
+            o
+        })
+        .collect();
+    assert_eq!(format!("{:?}", c.observations), format!("{stripped:?}"));
     let go = |size: usize| {
-        let (r, d) = super::read_in_chunks(&f, sources(files), as_of, size);
+        let (r, d) = super::read_in_chunks(&f, sources(files), as_of, size, true);
         format!(
             "{:?}\n{:?}\n{:?}\n{:?}\n{d:?}",
             r.observations, r.parts, r.infos, r.files
