@@ -8,7 +8,7 @@
 
 use std::io::{self, Write};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::csv::{record, Cell, COLUMNS};
 use chrono::NaiveDate;
@@ -65,30 +65,31 @@ pub fn records<'a>(
     let mut periods = super::csv::PeriodText::default();
     for row in rows {
         counts.add(row.rag);
-        let mut obj = Map::new();
-        for (name, cell) in COLUMNS.iter().zip(record(fw, row, periods.of(row.period))) {
-            let v = match cell {
-                Cell::Text(t) => Value::String(t.into_owned()),
-                Cell::Number(d) => d
-                    .normalize()
-                    .to_string()
-                    .parse::<serde_json::Number>()
-                    .map(Value::Number)
-                    .unwrap_or(Value::Null),
-                Cell::Empty => Value::Null,
-            };
-            obj.insert((*name).to_string(), v);
-        }
         if !text.is_empty() {
             text.push(b',');
         }
-        // Pretty-printed alone, then indented to its depth (inside the object and the
-        // array): JSON strings hold no raw line breaks, so every line break is layout.
-        let alone = serde_json::to_vec_pretty(&Value::Object(obj))?;
-        for line in alone.split(|&c| c == b'\n') {
-            text.extend_from_slice(b"\n    ");
-            text.extend_from_slice(line);
+        // Written as serde_json's pretty printer lays out one object, indented to its depth
+        // in the document (inside the object and the array), without building a `Value` per
+        // record: a national report has a million and a half.
+        text.extend_from_slice(b"\n    {");
+        let cells = record(fw, row, periods.of(row.period));
+        for (k, (name, cell)) in COLUMNS.iter().zip(cells).enumerate() {
+            if k > 0 {
+                text.push(b',');
+            }
+            text.extend_from_slice(b"\n      ");
+            serde_json::to_writer(&mut text, name)?;
+            text.extend_from_slice(b": ");
+            match cell {
+                Cell::Text(t) => serde_json::to_writer(&mut text, t.as_ref())?,
+                Cell::Number(d) => match d.normalize().to_string().parse::<serde_json::Number>() {
+                    Ok(n) => serde_json::to_writer(&mut text, &n)?,
+                    Err(_) => text.extend_from_slice(b"null"),
+                },
+                Cell::Empty => text.extend_from_slice(b"null"),
+            }
         }
+        text.extend_from_slice(b"\n    }");
     }
     Ok((text, counts))
 }
