@@ -304,10 +304,10 @@ impl<'a> Locator<'a> {
     /// The first line at or after `from` whose key (before `:`) is `key`, bare or quoted.
     fn key(&self, key: &str, from: u32) -> Option<(u32, u32)> {
         let start = from.max(1) as usize - 1;
+        let needles = ["", "\"", "'"].map(|quote| format!("{quote}{key}{quote}:"));
         for (i, line) in self.lines.iter().enumerate().skip(start) {
-            for quote in ["", "\"", "'"] {
-                let needle = format!("{quote}{key}{quote}:");
-                if let Some(k) = line.find(&needle) {
+            for needle in &needles {
+                if let Some(k) = line.find(needle.as_str()) {
                     let before = line[..k].trim_end();
                     if before.is_empty() || before.ends_with(['{', ',', '-']) {
                         return Some((i as u32 + 1, char_col(line, k)));
