@@ -99,12 +99,7 @@ fn window_to(points: &[Point], i: usize, window: usize) -> &[Point] {
 /// Back-test errors (actual - forecast) of one candidate at every origin that has at least
 /// two earlier values and a value `h` periods later. `None` when any error overflows.
 pub fn backtest(points: &[Point], h: i32, window: usize, method: Method) -> Option<Vec<Decimal>> {
-    let all = backtest_all(points, h, window);
-    match method {
-        Method::Mean => all.mean,
-        Method::Trend => all.trend,
-        _ => all.last,
-    }
+    backtest_of(points, h, window, &[method]).into_errors(method)
 }
 
 /// The back-test errors of the three candidates, made in one pass over the origins (they share
@@ -122,6 +117,15 @@ impl Backtests {
             Method::Mean => self.mean.as_ref(),
             Method::Trend => self.trend.as_ref(),
             _ => self.last.as_ref(),
+        }
+    }
+
+    /// [`Backtests::of`], taking the errors rather than copying them.
+    pub fn into_errors(self, method: Method) -> Option<Vec<Decimal>> {
+        match method {
+            Method::Mean => self.mean,
+            Method::Trend => self.trend,
+            _ => self.last,
         }
     }
 }
@@ -236,7 +240,7 @@ pub fn choose_snapshot<'p>(
         None => {
             let tests = backtest_all(points, h, window);
             let method = choose(&tests, settings);
-            let errors = tests.of(method).cloned().unwrap_or_default();
+            let errors = tests.into_errors(method).unwrap_or_default();
             (method, errors.len(), Some(errors))
         }
     };
@@ -259,8 +263,7 @@ impl Chosen<'_> {
         let (points, h, window, method) = (self.points, self.h, self.window, self.method);
         self.errors.get_or_insert_with(|| {
             backtest_of(points, h, window, &[method])
-                .of(method)
-                .cloned()
+                .into_errors(method)
                 .unwrap_or_default()
         })
     }

@@ -224,13 +224,13 @@ impl Screened {
 
 /// Walks the back-test origins as [`super::backtest_all`] does, handing `each` the `f64`
 /// errors of `last`, `mean` and `trend` at each, each with the magnitude its bound is taken
-/// of. Returns the number of origins, or `None` for values out of the screen's range.
+/// of. `None` for values out of the screen's range.
 fn origins(
     points: &[Point],
     h: i32,
     window: usize,
     mut each: impl FnMut([(f64, f64); 3]),
-) -> Option<u64> {
+) -> Option<()> {
     let h = i64::from(h);
     if !(1..=SPAN).contains(&h) {
         return None;
@@ -239,13 +239,11 @@ fn origins(
     if points.len() > WINDOW || ys.iter().any(|y| y.is_nan() || y.abs() > LARGEST) {
         return None;
     }
-    let mut count = 0u64;
     for i in 2..points.len() {
         let at = i64::from(points[i].0) + h;
         let Ok(j) = points[i + 1..].binary_search_by_key(&at, |p| i64::from(p.0)) else {
             continue;
         };
-        count += 1;
         let actual = ys[i + 1 + j];
         let w = window_to(points, i, window);
         let wy = &ys[i + 1 - w.len()..=i];
@@ -295,5 +293,5 @@ fn origins(
         };
         each([last, mean, (actual - t, magnitude)]);
     }
-    Some(count)
+    Some(())
 }
