@@ -499,11 +499,18 @@ fn interleaved(fw: &Framework) -> Returns {
     rs
 }
 
-#[test]
-fn the_order_of_the_returns_changes_nothing() {
+/// The small framework, its interleaved returns (two files, indicators mixed), and a report at
+/// 2024/25 Q2: the fixture of the tests of assessing in any order and streaming.
+fn interleaved_at_q2() -> (Framework, Returns, Options) {
     let fw = framework(SMALL);
     let rs = interleaved(&fw);
     let opts = options(&fw, q(2024, 2));
+    (fw, rs, opts)
+}
+
+#[test]
+fn the_order_of_the_returns_changes_nothing() {
+    let (fw, rs, opts) = interleaved_at_q2();
     let a = assess(&fw, &rs, &opts);
     assert!(a.rows.iter().any(|r| r.forecast.is_some()));
     // reversed, and by area first: every indicator's rows are found wherever they are
@@ -521,8 +528,8 @@ fn the_order_of_the_returns_changes_nothing() {
 /// within the forecast's own errors.
 #[test]
 fn the_interval_is_made_for_the_focus_area_only() {
-    let fw = framework(SMALL);
-    let a = assess(&fw, &interleaved(&fw), &options(&fw, q(2024, 2)));
+    let (fw, rs, opts) = interleaved_at_q2();
+    let a = assess(&fw, &rs, &opts);
     let forecasts = |area: usize| {
         a.rows
             .iter()
@@ -545,9 +552,7 @@ fn the_interval_is_made_for_the_focus_area_only() {
 
 #[test]
 fn assess_where_keeps_exactly_the_rows_asked_for() {
-    let fw = framework(SMALL);
-    let rs = interleaved(&fw);
-    let opts = options(&fw, q(2024, 2));
+    let (fw, rs, opts) = interleaved_at_q2();
     let all = assess(&fw, &rs, &opts);
     let taken = std::cell::Cell::new(0);
     let kept = super::assess_where(
@@ -570,9 +575,7 @@ fn assess_where_keeps_exactly_the_rows_asked_for() {
 #[test]
 fn the_csv_and_json_rendered_as_assessed_are_those_of_the_view() {
     use crate::briefing::{build, Filters};
-    let fw = framework(SMALL);
-    let rs = interleaved(&fw);
-    let opts = options(&fw, q(2024, 2));
+    let (fw, rs, opts) = interleaved_at_q2();
     let all = assess(&fw, &rs, &opts);
     for filters in [
         Filters::default(),
