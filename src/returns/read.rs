@@ -307,7 +307,12 @@ impl Firsts {
         Firsts {
             n_areas,
             cells: if cells <= Self::MAX_CELLS {
-                vec![[0u64; 3]; cells]
+                // Written, not allocated zeroed: a zeroed page is first mapped read-only
+                // (the first look at a pair reads it), and the write after costs a second
+                // fault and a flush of every core's TLB.
+                let mut table = Vec::with_capacity(cells);
+                table.resize(cells, [0u64; 3]);
+                table
             } else {
                 Vec::new()
             },

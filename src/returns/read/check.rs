@@ -19,6 +19,7 @@ use crate::returns::value::{self, Cell};
 use crate::returns::{Packed, PackedParts, Prediction, RowInfo, Status};
 
 /// A row that passed every check of its own, to be kept unless it repeats an earlier one.
+#[derive(Debug, PartialEq)]
 pub(crate) struct Candidate {
     pub indicator: u32,
     pub area: u32,
@@ -102,9 +103,9 @@ pub(crate) struct Checker<'f> {
     /// Parsed periods by text and frequency hint, each with whether it ends after `as_of`.
     periods: FxHashMap<Box<str>, [Option<ParsedPeriod>; 5]>,
     /// The last indicator code read and its match: rows usually come grouped by indicator.
-    last_indicator: Option<(Box<str>, Match)>,
+    last_indicator: Option<(String, Match)>,
     /// The last area code read, and every area code looked up (bounded, like `periods`).
-    last_area: Option<(Box<str>, Match)>,
+    last_area: Option<(String, Match)>,
     areas: FxHashMap<Box<str>, Match>,
     /// Set when a field read for the current record was not UTF-8.
     non_utf8: bool,
@@ -144,7 +145,10 @@ pub(crate) fn check_chunk(
                 let line = lines.line_of(start + at);
                 let before = out.diags.len();
                 checker.non_utf8 = false;
-                let keep = checker.row(&mut out, name, line as u32, &record, layout);
+                let keep = match checker.quick(&record, layout) {
+                    Some(candidate) => Some(candidate),
+                    None => checker.row(&mut out, name, line as u32, &record, layout),
+                };
                 out.recs.push(Rec {
                     line,
                     next_line: line + 1 + super::newlines(&record),
@@ -185,7 +189,7 @@ impl<'f> Checker<'f> {
             }
         }
         let m = self.framework.indicator(code);
-        self.last_indicator = Some((code.into(), m));
+        remember(&mut self.last_indicator, code, m);
         m
     }
 
@@ -206,7 +210,7 @@ impl<'f> Checker<'f> {
                 m
             }
         };
-        self.last_area = Some((code.into(), m));
+        remember(&mut self.last_area, code, m);
         m
     }
 
@@ -234,6 +238,104 @@ impl<'f> Checker<'f> {
                 Cow::Owned(text.into_owned())
             }
         }
+    }
+
+    /// [`Checker::row`] for a row with nothing to say: the candidate `row` would return, found
+    /// without building a message or a `Cow`. `None` when the row has, or may have, anything
+    /// to report (a problem, a warning, a field that is not UTF-8): `row` then checks it again
+    /// and words what it finds. Nearly every row of a good return is taken here; the test
+    /// `quick_is_row` checks, row by row, that it returns what `row` does.
+    fn quick(&mut self, rec: &csv::ByteRecord, layout: &Layout) -> Option<Candidate> {
+        if rec.len() != layout.width {
+            return None;
+        }
+        let whole = std::str::from_utf8(rec.as_slice()).ok()?;
+        let cell = |c: Col| -> Option<&str> {
+            match layout.get(c) {
+                None => Some(""),
+                Some(i) => rec.range(i).and_then(|r| whole.get(r)),
+            }
+        };
+        let fw = self.framework;
+        let ind_code = trim(cell(Col::Indicator)?);
+        if ind_code.is_empty() {
+            return None;
+        }
+        let Match::Exact(indicator) = self.lookup_indicator(ind_code) else {
+            return None;
+        };
+        let ind = &fw.indicators[indicator];
+        let area_code = trim(cell(Col::Area)?);
+        let area = if area_code.is_empty() {
+            fw.default_area()
+        } else {
+            match self.lookup_area(area_code) {
+                Match::Exact(a) => a,
+                _ => return None,
+            }
+        };
+        let period = match self.parse_period(cell(Col::Period)?, Some(ind.frequency)) {
+            Ok((p, false)) if p.frequency() == ind.frequency => p,
+            _ => return None,
+        };
+        let value = match value::parse(cell(Col::Value)?, ind.unit == Unit::Percent) {
+            Cell::Number {
+                value,
+                normalised: None,
+            } => Some(value),
+            Cell::Suppressed => None,
+            _ => return None,
+        };
+        let part = |text: &str| match value::parse(text, false) {
+            Cell::Number {
+                value,
+                normalised: None,
+            } => Some(Some(value)),
+            Cell::Empty | Cell::Suppressed => Some(None),
+            _ => None,
+        };
+        let numerator = part(cell(Col::Numerator)?)?;
+        let denominator = part(cell(Col::Denominator)?)?;
+        if let Some(v) = value {
+            let out_of_range = match ind.unit {
+                Unit::Percent => v < Decimal::ZERO || v > Decimal::ONE_HUNDRED,
+                Unit::Count => v < Decimal::ZERO,
+                _ => false,
+            };
+            if out_of_range {
+                return None;
+            }
+        }
+        if denominator == Some(Decimal::ZERO) {
+            return None;
+        }
+        if let (Some(v), Some(n), Some(d)) = (value, numerator, denominator) {
+            if ratio_within(v, n, d, ind.scale) != Some(true) {
+                return None;
+            }
+        }
+        let prediction = prediction_of(cell(Col::Prediction)?)?;
+        let action_plan = action_plan_of(trim(cell(Col::ActionPlan)?))?;
+        let status = status_of(trim(cell(Col::Status)?))?;
+        let submitted_on = submitted_on_of(trim(cell(Col::SubmittedOn)?))?;
+        let info = info_of(
+            trim(cell(Col::Commentary)?),
+            prediction,
+            action_plan,
+            trim(cell(Col::SubmittedBy)?),
+            submitted_on,
+        );
+        Some(Candidate {
+            indicator: indicator as u32,
+            area: area as u32,
+            period,
+            value: Packed::new(value),
+            parts: PackedParts::new(numerator, denominator),
+            status,
+            info,
+            texts: None,
+            area_blank: area_code.is_empty(),
+        })
     }
 
     /// Checks one record: its problems go to `out.diags`, and a row that may be kept is
@@ -546,84 +648,54 @@ impl<'f> Checker<'f> {
         // Optional columns.
         let commentary = get(self, Col::Commentary);
         let prediction_text = get(self, Col::Prediction);
-        let folded = if prediction_text.is_empty() {
-            String::new()
-        } else {
-            fold_header(&prediction_text)
-        };
-        let prediction = match folded.as_str() {
-            "" => None,
-            "ontrack" => Some(Prediction::OnTrack),
-            "offtrack" => Some(Prediction::OffTrack),
-            "atrisk" => Some(Prediction::AtRisk),
-            _ => {
-                problems.push(
-                    mk(
-                        Code::TypeError,
-                        Col::Prediction,
-                        format!(
-                            "the prediction `{}` is not one pmf knows",
-                            trim(&prediction_text)
-                        ),
-                    )
-                    .help("write on track, off track or at risk"),
-                );
-                None
-            }
-        };
-        let plan_text = get(self, Col::ActionPlan);
-        let plan = trim(&plan_text);
-        let is = |words: &[&str]| words.iter().any(|w| plan.eq_ignore_ascii_case(w));
-        let action_plan = match () {
-            _ if plan.is_empty() => None,
-            _ if is(&["yes", "y", "true"]) => Some(true),
-            _ if is(&["no", "n", "false"]) => Some(false),
-            _ => {
-                problems.push(mk(
+        let prediction = prediction_of(&prediction_text).unwrap_or_else(|| {
+            problems.push(
+                mk(
                     Code::TypeError,
-                    Col::ActionPlan,
-                    format!("action_plan `{}` is not yes or no", trim(&plan_text)),
-                ));
-                None
-            }
-        };
-        let status_text = get(self, Col::Status);
-        let st = trim(&status_text);
-        let status = match () {
-            _ if st.is_empty() || st.eq_ignore_ascii_case("final") => Status::Final,
-            _ if st.eq_ignore_ascii_case("provisional") => Status::Provisional,
-            _ => {
-                problems.push(mk(
-                    Code::TypeError,
-                    Col::Status,
+                    Col::Prediction,
                     format!(
-                        "the status `{}` is not final or provisional",
-                        trim(&status_text)
+                        "the prediction `{}` is not one pmf knows",
+                        trim(&prediction_text)
                     ),
-                ));
-                Status::Final
-            }
-        };
+                )
+                .help("write on track, off track or at risk"),
+            );
+            None
+        });
+        let plan_text = get(self, Col::ActionPlan);
+        let action_plan = action_plan_of(trim(&plan_text)).unwrap_or_else(|| {
+            problems.push(mk(
+                Code::TypeError,
+                Col::ActionPlan,
+                format!("action_plan `{}` is not yes or no", trim(&plan_text)),
+            ));
+            None
+        });
+        let status_text = get(self, Col::Status);
+        let status = status_of(trim(&status_text)).unwrap_or_else(|| {
+            problems.push(mk(
+                Code::TypeError,
+                Col::Status,
+                format!(
+                    "the status `{}` is not final or provisional",
+                    trim(&status_text)
+                ),
+            ));
+            Status::Final
+        });
         let submitted_by = get(self, Col::SubmittedBy);
         let date_text = get(self, Col::SubmittedOn);
-        let submitted_on = if trim(&date_text).is_empty() {
+        let submitted_on = submitted_on_of(trim(&date_text)).unwrap_or_else(|| {
+            problems.push(
+                mk(
+                    Code::BadDate,
+                    Col::SubmittedOn,
+                    format!("`{}` is not a date", trim(&date_text)),
+                )
+                .help("write dates as 2024-07-21 or 21/07/2024"),
+            );
             None
-        } else {
-            match parse_date(trim(&date_text)) {
-                Some(d) => Some(d),
-                None => {
-                    problems.push(
-                        mk(
-                            Code::BadDate,
-                            Col::SubmittedOn,
-                            format!("`{}` is not a date", trim(&date_text)),
-                        )
-                        .help("write dates as 2024-07-21 or 21/07/2024"),
-                    );
-                    None
-                }
-            }
-        };
+        });
 
         if problems[first_problem..].iter().any(|d| d.is_error()) {
             return None;
@@ -636,24 +708,13 @@ impl<'f> Checker<'f> {
         // The codes as written, for the merge's duplicate messages, when they are not the
         // framework's own spelling.
         let texts = loose.then(|| Box::new([ind_code.to_string(), area_code.to_string()]));
-        let commentary = trim(&commentary);
-        let submitted_by = trim(&submitted_by);
-        let info = if commentary.is_empty()
-            && prediction.is_none()
-            && action_plan.is_none()
-            && submitted_by.is_empty()
-            && submitted_on.is_none()
-        {
-            None
-        } else {
-            Some(Box::new(RowInfo {
-                commentary: (!commentary.is_empty()).then(|| commentary.to_string()),
-                prediction,
-                action_plan,
-                submitted_by: (!submitted_by.is_empty()).then(|| submitted_by.to_string()),
-                submitted_on,
-            }))
-        };
+        let info = info_of(
+            trim(&commentary),
+            prediction,
+            action_plan,
+            trim(&submitted_by),
+            submitted_on,
+        );
         Some(Candidate {
             indicator: indicator as u32,
             area: area as u32,
@@ -665,6 +726,86 @@ impl<'f> Checker<'f> {
             texts,
             area_blank: area_code.is_empty(),
         })
+    }
+}
+
+/// The `prediction` cell: `None` when it is not one pmf knows.
+fn prediction_of(text: &str) -> Option<Option<Prediction>> {
+    if text.is_empty() {
+        return Some(None);
+    }
+    match fold_header(text).as_str() {
+        "" => Some(None),
+        "ontrack" => Some(Some(Prediction::OnTrack)),
+        "offtrack" => Some(Some(Prediction::OffTrack)),
+        "atrisk" => Some(Some(Prediction::AtRisk)),
+        _ => None,
+    }
+}
+
+/// The `action_plan` cell, trimmed: `None` when it is not yes or no.
+fn action_plan_of(plan: &str) -> Option<Option<bool>> {
+    let is = |words: &[&str]| words.iter().any(|w| plan.eq_ignore_ascii_case(w));
+    match () {
+        _ if plan.is_empty() => Some(None),
+        _ if is(&["yes", "y", "true"]) => Some(Some(true)),
+        _ if is(&["no", "n", "false"]) => Some(Some(false)),
+        _ => None,
+    }
+}
+
+/// The `status` cell, trimmed: `None` when it is not final or provisional.
+fn status_of(status: &str) -> Option<Status> {
+    match () {
+        _ if status.is_empty() || status.eq_ignore_ascii_case("final") => Some(Status::Final),
+        _ if status.eq_ignore_ascii_case("provisional") => Some(Status::Provisional),
+        _ => None,
+    }
+}
+
+/// The `submitted_on` cell, trimmed: `None` when it is not a date.
+fn submitted_on_of(date: &str) -> Option<Option<NaiveDate>> {
+    if date.is_empty() {
+        Some(None)
+    } else {
+        parse_date(date).map(Some)
+    }
+}
+
+/// A row's optional columns (trimmed texts), boxed, or none when it has none.
+fn info_of(
+    commentary: &str,
+    prediction: Option<Prediction>,
+    action_plan: Option<bool>,
+    submitted_by: &str,
+    submitted_on: Option<NaiveDate>,
+) -> Option<Box<RowInfo>> {
+    if commentary.is_empty()
+        && prediction.is_none()
+        && action_plan.is_none()
+        && submitted_by.is_empty()
+        && submitted_on.is_none()
+    {
+        return None;
+    }
+    Some(Box::new(RowInfo {
+        commentary: (!commentary.is_empty()).then(|| commentary.to_string()),
+        prediction,
+        action_plan,
+        submitted_by: (!submitted_by.is_empty()).then(|| submitted_by.to_string()),
+        submitted_on,
+    }))
+}
+
+/// Sets a one-code cache, reusing its text's memory.
+fn remember(slot: &mut Option<(String, Match)>, code: &str, m: Match) {
+    match slot {
+        Some((text, found)) => {
+            text.clear();
+            text.push_str(code);
+            *found = m;
+        }
+        None => *slot = Some((code.to_string(), m)),
     }
 }
 
@@ -717,11 +858,13 @@ const POW10: [i128; 39] = {
     table
 };
 
-/// `str::trim`, without decoding characters when the cell neither starts nor ends with a
-/// space (nearly every cell).
+/// `str::trim`, without decoding characters when the cell is empty or neither starts nor ends
+/// with a space (nearly every cell).
+#[inline]
 fn trim(s: &str) -> &str {
     match (s.as_bytes().first(), s.as_bytes().last()) {
         (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        (None, _) => s,
         _ => s.trim(),
     }
 }
@@ -780,6 +923,199 @@ mod tests {
             let expected = n / den * s;
             let divided = (v - expected).abs() <= Decimal::new(5, v.scale() + 1);
             proptest::prop_assert_eq!(ratio_within(v, n, den, s), Some(divided));
+        }
+    }
+
+    mod quick {
+        use super::super::{Checked, Checker, Col, Layout};
+        use crate::framework::{load, Framework};
+        use chrono::NaiveDate;
+        use proptest::prelude::*;
+
+        const FW: &str = "\
+name: T
+areas:
+  - code: T
+    name: Town
+    areas:
+      - {code: T-A, name: North}
+      - {code: T-B, name: South}
+organisations: [{code: TC, name: Town Council}]
+themes:
+  - code: S
+    name: S
+    priorities:
+      - code: S1
+        name: S1
+        indicators:
+          - {code: PC 01, name: Percent, unit: percent, polarity: higher, aggregate: ratio, scale: 100, lead: {name: A, organisation: TC}, targets: {2024/25: 80}}
+          - {code: CT 01, name: Count, unit: count, polarity: lower, lead: {name: B, organisation: TC}, targets: {2024/25: 80}}
+          - {code: MN 01, name: Monthly, frequency: monthly, polarity: higher, lead: {name: C, organisation: TC}, targets: {2024/25: 80}}
+";
+
+        fn fw() -> Framework {
+            load(
+                FW,
+                "pmf.yaml",
+                NaiveDate::from_ymd_opt(2024, 11, 15).unwrap(),
+            )
+            .framework
+            .unwrap()
+        }
+
+        fn as_of() -> NaiveDate {
+            NaiveDate::from_ymd_opt(2025, 11, 15).unwrap()
+        }
+
+        /// The columns in `COLUMNS` order, each at its field index in the file, or absent.
+        fn layout(cols: [Option<usize>; 12]) -> Layout {
+            let width = cols.iter().flatten().max().map_or(0, |m| m + 1);
+            Layout { cols, width }
+        }
+
+        /// Every column, the benchmark's seven, and the three required.
+        fn layouts() -> Vec<Layout> {
+            vec![
+                layout(std::array::from_fn(Some)),
+                layout([
+                    Some(0),
+                    Some(1),
+                    Some(3),
+                    Some(2),
+                    Some(4),
+                    Some(5),
+                    Some(6),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ]),
+                layout([
+                    Some(0),
+                    Some(1),
+                    Some(2),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ]),
+            ]
+        }
+
+        /// What `quick` and `row` make of a record: (quick's candidate, row's candidate and
+        /// problems).
+        fn both(
+            fw: &Framework,
+            layout: &Layout,
+            rec: &csv::ByteRecord,
+        ) -> (
+            Option<super::super::Candidate>,
+            Option<super::super::Candidate>,
+            usize,
+        ) {
+            let quick = Checker::new(fw, as_of()).quick(rec, layout);
+            let mut out = Checked::default();
+            let row = Checker::new(fw, as_of()).row(&mut out, "r.csv", 2, rec, layout);
+            (quick, row, out.diags.len())
+        }
+
+        /// A record with `cells` (by column) placed as `layout` says.
+        fn record(layout: &Layout, cells: &[Vec<u8>; 12]) -> csv::ByteRecord {
+            let mut fields = vec![Vec::new(); layout.width];
+            for (c, cell) in cells.iter().enumerate() {
+                if let Some(i) = layout.cols[c] {
+                    fields[i] = cell.clone();
+                }
+            }
+            csv::ByteRecord::from(fields)
+        }
+
+        fn cell(options: &'static [&'static [u8]]) -> impl Strategy<Value = Vec<u8>> {
+            proptest::sample::select(options).prop_map(<[u8]>::to_vec)
+        }
+
+        #[test]
+        fn a_clean_row_is_taken_quickly_and_a_warned_one_is_not() {
+            let fw = fw();
+            let l = &layouts()[1];
+            let clean: [Vec<u8>; 12] = [
+                "PC 01",
+                "2024/25 Q1",
+                "75.5",
+                "T-A",
+                "151",
+                "200",
+                "Up",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+            .map(|t| t.as_bytes().to_vec());
+            let (quick, row, problems) = both(&fw, l, &record(l, &clean));
+            assert_eq!(problems, 0);
+            assert!(quick.is_some());
+            assert_eq!(quick, row);
+            assert_eq!(quick.unwrap().area, 1);
+            let mut loose = clean.clone();
+            loose[Col::Indicator as usize] = b"pc 01".to_vec();
+            let (quick, row, problems) = both(&fw, l, &record(l, &loose));
+            assert_eq!(problems, 1, "a normalised-value warning");
+            assert!(row.is_some() && quick.is_none());
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+            /// `quick` takes a row only when `row` would take it without a word, and makes
+            /// the same candidate; rows that are ragged, not UTF-8, loosely or wrongly coded,
+            /// mistimed, normalised, out of range or inconsistent are left to `row`.
+            #[test]
+            fn quick_is_row(
+                which in 0..3usize,
+                ragged in proptest::sample::select(vec![0i8, 0, 0, 0, -1, 1]),
+                cells in (
+                    (
+                        cell(&[b"PC 01", b"CT 01", b"MN 01", b"pc 01", b" PC 01", b"XX 99", b""]),
+                        cell(&[b"2024/25 Q1", b"2024/25 Q4", b"2026/27 Q1", b"Apr 2024", b"2024/25", b"junk", b"", b" 2024/25 Q2 "]),
+                        cell(&[b"75.5", b"76", b"0", b"-1", b"101", b"45%", b"1,234", b"[c]", b"x", b"", b"abc", b" 5 ", b"75.50", b"1e3", b"100"]),
+                        cell(&[b"T-A", b"T-B", b"", b"t-a", b"ZZ", b" T-A"]),
+                        cell(&[b"", b"151", b"0", b"1.5", b"x", b"abc", b" 3"]),
+                        cell(&[b"", b"200", b"0", b"2", b"[c]", b"abc"]),
+                    ),
+                    (
+                        cell(&[b"", b"Up", b" padded ", b"\xc2\xa35 more", b"\xa3 5", b"line\nbreak"]),
+                        cell(&[b"", b"on track", b"Off-Track", b"nope"]),
+                        cell(&[b"", b"yes", b"N", b"maybe"]),
+                        cell(&[b"", b"final", b"Provisional", b"draft"]),
+                        cell(&[b"", b"TC", b" J Smith "]),
+                        cell(&[b"", b"2024-07-21", b"21/07/2024", b"31/02/2024", b"soon"]),
+                    ),
+                ),
+            ) {
+                let fw = fw();
+                let l = &layouts()[which];
+                let ((a, b, c, d, e, f), (g, h, i, j, k, m)) = cells;
+                let cells = [a, b, c, d, e, f, g, h, i, j, k, m];
+                let mut rec = record(l, &cells);
+                if ragged < 0 {
+                    let fields: Vec<Vec<u8>> = rec.iter().take(rec.len().saturating_sub(1)).map(<[u8]>::to_vec).collect();
+                    rec = csv::ByteRecord::from(fields);
+                } else if ragged > 0 {
+                    rec.push_field(b"extra");
+                }
+                let (quick, row, problems) = both(&fw, l, &rec);
+                if let Some(q) = quick {
+                    prop_assert_eq!(problems, 0);
+                    prop_assert_eq!(Some(q), row);
+                }
+            }
         }
     }
 }
