@@ -229,13 +229,16 @@ fn shown_target(t: Decimal) -> Decimal {
 }
 
 /// Where an entry of a series came from (the model of [`Source`], with the observation).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Plain data (no heap), so an indicator's thousands of series are freed without a walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
     /// The area's own return (index into the returns' observations).
-    Own(usize),
+    Own(u32),
     RolledUp,
-    /// A roll-up that lacked these children (area indices).
-    Missing(Vec<usize>),
+    /// A roll-up that lacked some children: an index into [`Built::missing`], the list of
+    /// their area indices.
+    Missing(u32),
 }
 
 /// One period of one indicator in one area: a value, sent or rolled up, or its absence.
@@ -455,7 +458,11 @@ fn assess_indicator(
         return rows;
     };
     let report = options.period;
-    let (series, mut touched) = build_series(
+    let Built {
+        series,
+        mut touched,
+        missing,
+    } = build_series(
         framework,
         indicator,
         tables.observations,
@@ -495,6 +502,7 @@ fn assess_indicator(
             tables.observations,
             tables.infos,
             &targets,
+            &missing,
         ));
     }
     rows
@@ -573,6 +581,16 @@ impl<'a> TargetTable<'a> {
     }
 }
 
+/// One indicator's series, from [`build_series`].
+struct Built {
+    /// By area.
+    series: Vec<Series>,
+    /// The areas whose series may hold entries (with returns, or their ancestors), ascending.
+    touched: Vec<usize>,
+    /// The children each [`Origin::Missing`] roll-up lacked.
+    missing: Vec<Vec<usize>>,
+}
+
 /// Every area's series for one indicator up to `max_seq`, from its observations (`members`):
 /// own returns first, then roll-ups bottom-up (children before parents) where a parent has no
 /// return of its own.
@@ -583,7 +601,7 @@ fn build_series(
     members: &[u32],
     parts: &[crate::returns::PackedParts],
     max_seq: i32,
-) -> (Vec<Series>, Vec<usize>) {
+) -> Built {
     let n_areas = framework.areas.len();
     // (area, period, file, line, index): the file and line put repeats in file order.
     type Key = (u32, i32, u32, u32, usize);
@@ -619,11 +637,15 @@ fn build_series(
             value: o.value(),
             numerator: p.numerator,
             denominator: p.denominator,
-            origin: Origin::Own(i),
+            origin: Origin::Own(i as u32),
         });
     }
     if indicator.aggregate == Aggregate::None {
-        return (series, own);
+        return Built {
+            series,
+            touched: own,
+            missing: Vec::new(),
+        };
     }
     // Only the ancestors of areas with returns can roll anything up: at 1M rows a national
     // framework's 7,000 areas have a few hundred with returns per indicator.
@@ -641,6 +663,7 @@ fn build_series(
     // Parents come before children in `areas`, so walking backwards sees children first.
     let mut parts: Vec<rollup::Part> = Vec::new();
     let mut cursors: Vec<usize> = Vec::new();
+    let mut missing: Vec<Vec<usize>> = Vec::new();
     for &parent in touched.iter().rev() {
         let children = &framework.areas[parent].children;
         if children.is_empty() {
@@ -689,13 +712,16 @@ fn build_series(
                     denominator,
                     origin: Origin::RolledUp,
                 },
-                rollup::RollUp::Missing(which) => Entry {
-                    seq,
-                    value: None,
-                    numerator: None,
-                    denominator: None,
-                    origin: Origin::Missing(which.into_iter().map(|k| children[k]).collect()),
-                },
+                rollup::RollUp::Missing(which) => {
+                    missing.push(which.into_iter().map(|k| children[k]).collect());
+                    Entry {
+                        seq,
+                        value: None,
+                        numerator: None,
+                        denominator: None,
+                        origin: Origin::Missing((missing.len() - 1) as u32),
+                    }
+                }
                 rollup::RollUp::None => continue,
             };
             added.push(entry);
@@ -706,7 +732,11 @@ fn build_series(
             s.sort_by_key(|e| e.seq);
         }
     }
-    (series, touched)
+    Built {
+        series,
+        touched,
+        missing,
+    }
 }
 
 /// Direction at `seq` from the series (SPEC 4.3).
@@ -729,6 +759,7 @@ fn make_row(
     observations: &[Observation],
     infos: &[crate::returns::RowInfo],
     targets: &TargetTable,
+    missing: &[Vec<usize>],
 ) -> Row {
     let info = |o: &Observation| infos.get(o.info as usize);
     let indicator = &framework.indicators[ii];
@@ -739,7 +770,7 @@ fn make_row(
     let entry = series.get(shown.seq());
     let value = entry.and_then(|e| e.value);
     let own = entry.and_then(|e| match e.origin {
-        Origin::Own(i) => observations.get(i),
+        Origin::Own(i) => observations.get(i as usize),
         _ => None,
     });
     let source = match entry {
@@ -758,10 +789,10 @@ fn make_row(
             ..
         }) => Source::RolledUp,
         Some(Entry {
-            origin: Origin::Missing(children),
+            origin: Origin::Missing(k),
             ..
         }) => Source::Missing {
-            children: children.clone(),
+            children: missing.get(*k as usize).cloned().unwrap_or_default(),
         },
         None => Source::Missing {
             // Nothing sent and nothing to roll up: every child is missing.
@@ -790,6 +821,9 @@ fn make_row(
 
     // Escalation: walk every period with a value up to the shown one.
     let mut walker = escalation::Walker::default();
+    // The entry at or after the last comparison period looked up: comparison periods rise
+    // with the periods walked, so one cursor finds them all.
+    let mut cursor = 0;
     for (i, e) in series.0.iter().enumerate() {
         let (Some(v), Some(p)) = (e.value, period_of(e.seq)) else {
             continue;
@@ -798,10 +832,15 @@ fn make_row(
             Some(t) if rag::is_below(v, t, polarity) => {
                 // `direction_at(p)`: the value is this entry's, and the comparison period's
                 // entry, if any, comes before it.
-                let before = &series.0[..i];
                 let earlier = direction::comparison_period(indicator.measure, p).and_then(|c| {
-                    let k = before.binary_search_by_key(&c.seq(), |e| e.seq).ok()?;
-                    before[k].value
+                    let want = c.seq();
+                    while cursor < i && series.0[cursor].seq < want {
+                        cursor += 1;
+                    }
+                    series.0[..i]
+                        .get(cursor)
+                        .filter(|e| e.seq == want)
+                        .and_then(|e| e.value)
                 });
                 escalation::Step::Below {
                     improving: direction::direction(polarity, Some(v), earlier)
