@@ -28,11 +28,23 @@ pub enum Cell {
 }
 
 /// Read a cell. `percent` allows a trailing `%`.
+#[inline]
 pub fn parse(text: &str, percent: bool) -> Cell {
     if text.is_empty() {
         return Cell::Empty;
     }
-    // Fast path: the plain decimals nearly every row holds.
+    // Fast path: the plain decimals nearly every row holds (inlined into the reader).
+    if let Some(d) = short_plain(text.as_bytes()) {
+        return Cell::Number {
+            value: d,
+            normalised: None,
+        };
+    }
+    parse_rest(text, percent)
+}
+
+/// [`parse`] for a cell that is not empty and not a short plain decimal.
+fn parse_rest(text: &str, percent: bool) -> Cell {
     if let Some(d) = plain(text) {
         return Cell::Number {
             value: d,
@@ -95,30 +107,39 @@ pub fn parse(text: &str, percent: bool) -> Cell {
     }
 }
 
+/// Most cells, in one pass: unsigned, 1 to 18 digits, at most one point between digits. The
+/// digits as an integer and the count after the point are exactly the decimal `from_str`
+/// makes (property-tested below). `None` for anything else, plain or not.
+#[inline]
+fn short_plain(b: &[u8]) -> Option<Decimal> {
+    if !(1..=18).contains(&b.len()) || b[0] == b'.' || b[b.len() - 1] == b'.' {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut point = None;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(c - b'0'),
+            b'.' if point.is_none() => point = Some(i),
+            _ => return None,
+        }
+    }
+    let scale = point.map_or(0, |i| (b.len() - i - 1) as u32);
+    // At most 18 digits: under 2^60, so the high word is zero; the scale is at most 16.
+    Some(Decimal::from_parts(
+        mantissa as u32,
+        (mantissa >> 32) as u32,
+        0,
+        false,
+        scale,
+    ))
+}
+
 /// A plain decimal: optional minus, digits, optional point and digits. Nothing else.
 fn plain(s: &str) -> Option<Decimal> {
     let b = s.as_bytes();
-    // Most cells, in one pass: unsigned, 1 to 18 digits, at most one point between digits.
-    // The digits as an integer and the count after the point are exactly the decimal
-    // `from_str` makes (property-tested below).
-    if (1..=18).contains(&b.len()) && b[0] != b'.' && b[b.len() - 1] != b'.' {
-        let mut mantissa: i64 = 0;
-        let mut point = None;
-        let mut ok = true;
-        for (i, &c) in b.iter().enumerate() {
-            match c {
-                b'0'..=b'9' => mantissa = mantissa * 10 + i64::from(c - b'0'),
-                b'.' if point.is_none() => point = Some(i),
-                _ => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-        if ok {
-            let scale = point.map_or(0, |i| (b.len() - i - 1) as u32);
-            return Some(Decimal::new(mantissa, scale));
-        }
+    if let Some(d) = short_plain(b) {
+        return Some(d);
     }
     let digits = b.strip_prefix(b"-").unwrap_or(b);
     if digits.is_empty() || digits.len() > 28 {
@@ -136,24 +157,7 @@ fn plain(s: &str) -> Option<Decimal> {
     if !any || digits.first() == Some(&b'.') && digits.len() == 1 {
         return None;
     }
-    // Most cells: unsigned, at most 18 digits, a point (if any) between digits. The digits
-    // as an integer and the count after the point are exactly the decimal `from_str` makes.
-    if digits.len() == b.len()
-        && digits.len() <= 18
-        && digits[0] != b'.'
-        && digits[digits.len() - 1] != b'.'
-    {
-        let mut mantissa: i64 = 0;
-        let mut scale = 0;
-        for (i, &c) in digits.iter().enumerate() {
-            if c == b'.' {
-                scale = (digits.len() - i - 1) as u32;
-            } else {
-                mantissa = mantissa * 10 + i64::from(c - b'0');
-            }
-        }
-        return Some(Decimal::new(mantissa, scale));
-    }
+    // Signed, longer, or a point at an end (short unsigned ones were `short_plain`'s).
     Decimal::from_str(s).ok()
 }
 

@@ -286,16 +286,8 @@ impl<'f> Checker<'f> {
             Cell::Suppressed => None,
             _ => return None,
         };
-        let part = |text: &str| match value::parse(text, false) {
-            Cell::Number {
-                value,
-                normalised: None,
-            } => Some(Some(value)),
-            Cell::Empty | Cell::Suppressed => Some(None),
-            _ => None,
-        };
-        let numerator = part(cell(Col::Numerator)?)?;
-        let denominator = part(cell(Col::Denominator)?)?;
+        let numerator = quick_part(cell(Col::Numerator)?)?;
+        let denominator = quick_part(cell(Col::Denominator)?)?;
         if let Some(v) = value {
             let out_of_range = match ind.unit {
                 Unit::Percent => v < Decimal::ZERO || v > Decimal::ONE_HUNDRED,
@@ -726,6 +718,19 @@ impl<'f> Checker<'f> {
             texts,
             area_blank: area_code.is_empty(),
         })
+    }
+}
+
+/// A numerator or denominator cell for [`Checker::quick`]: `None` when it has anything to say.
+#[inline(always)]
+fn quick_part(text: &str) -> Option<Option<Decimal>> {
+    match value::parse(text, false) {
+        Cell::Number {
+            value,
+            normalised: None,
+        } => Some(Some(value)),
+        Cell::Empty | Cell::Suppressed => Some(None),
+        _ => None,
     }
 }
 
