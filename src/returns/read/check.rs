@@ -194,12 +194,18 @@ impl<'f> Checker<'f> {
     }
 
     /// `Framework::area`, each distinct code looked up once.
+    #[inline]
     fn lookup_area(&mut self, code: &str) -> Match {
         if let Some((last, m)) = &self.last_area {
             if **last == *code {
                 return *m;
             }
         }
+        self.lookup_new_area(code)
+    }
+
+    /// [`Checker::lookup_area`] for a code other than the last one.
+    fn lookup_new_area(&mut self, code: &str) -> Match {
         let m = match self.areas.get(code) {
             Some(m) => *m,
             None => {
@@ -228,6 +234,24 @@ impl<'f> Checker<'f> {
         parsed
     }
 
+    /// [`Checker::parse_period`] for [`Checker::quick`]: the period, when the text is one of
+    /// `freq` that has ended; `None` for anything `row` would have to report.
+    #[inline]
+    fn quick_period(&mut self, text: &str, freq: Frequency) -> Option<Period> {
+        let ok = |parsed: &ParsedPeriod| match parsed {
+            Ok((p, false)) if p.frequency() == freq => Some(*p),
+            _ => None,
+        };
+        match self
+            .periods
+            .get(text)
+            .and_then(|e| e[freq as usize + 1].as_ref())
+        {
+            Some(parsed) => ok(parsed),
+            None => ok(&self.parse_period(text, Some(freq))),
+        }
+    }
+
     /// A field as text: UTF-8, or else Windows-1252 (noted for the file's one warning).
     fn text<'b>(&mut self, raw: &'b [u8]) -> Cow<'b, str> {
         match std::str::from_utf8(raw) {
@@ -250,12 +274,7 @@ impl<'f> Checker<'f> {
             return None;
         }
         let whole = std::str::from_utf8(rec.as_slice()).ok()?;
-        let cell = |c: Col| -> Option<&str> {
-            match layout.get(c) {
-                None => Some(""),
-                Some(i) => rec.range(i).and_then(|r| whole.get(r)),
-            }
-        };
+        let cell = |c: Col| quick_cell(rec, whole, layout, c);
         let fw = self.framework;
         let ind_code = trim(cell(Col::Indicator)?);
         if ind_code.is_empty() {
@@ -274,10 +293,7 @@ impl<'f> Checker<'f> {
                 _ => return None,
             }
         };
-        let period = match self.parse_period(cell(Col::Period)?, Some(ind.frequency)) {
-            Ok((p, false)) if p.frequency() == ind.frequency => p,
-            _ => return None,
-        };
+        let period = self.quick_period(cell(Col::Period)?, ind.frequency)?;
         let value = match value::parse(cell(Col::Value)?, ind.unit == Unit::Percent) {
             Cell::Number {
                 value,
@@ -721,6 +737,21 @@ impl<'f> Checker<'f> {
     }
 }
 
+/// A cell of a record for [`Checker::quick`], from `whole`, the record's text: "" for a
+/// column the file lacks.
+#[inline(always)]
+fn quick_cell<'r>(
+    rec: &csv::ByteRecord,
+    whole: &'r str,
+    layout: &Layout,
+    c: Col,
+) -> Option<&'r str> {
+    match layout.get(c) {
+        None => Some(""),
+        Some(i) => rec.range(i).and_then(|r| whole.get(r)),
+    }
+}
+
 /// A numerator or denominator cell for [`Checker::quick`]: `None` when it has anything to say.
 #[inline(always)]
 fn quick_part(text: &str) -> Option<Option<Decimal>> {
@@ -735,6 +766,7 @@ fn quick_part(text: &str) -> Option<Option<Decimal>> {
 }
 
 /// The `prediction` cell: `None` when it is not one pmf knows.
+#[inline]
 fn prediction_of(text: &str) -> Option<Option<Prediction>> {
     if text.is_empty() {
         return Some(None);
@@ -749,6 +781,7 @@ fn prediction_of(text: &str) -> Option<Option<Prediction>> {
 }
 
 /// The `action_plan` cell, trimmed: `None` when it is not yes or no.
+#[inline]
 fn action_plan_of(plan: &str) -> Option<Option<bool>> {
     let is = |words: &[&str]| words.iter().any(|w| plan.eq_ignore_ascii_case(w));
     match () {
@@ -760,6 +793,7 @@ fn action_plan_of(plan: &str) -> Option<Option<bool>> {
 }
 
 /// The `status` cell, trimmed: `None` when it is not final or provisional.
+#[inline]
 fn status_of(status: &str) -> Option<Status> {
     match () {
         _ if status.is_empty() || status.eq_ignore_ascii_case("final") => Some(Status::Final),
@@ -769,6 +803,7 @@ fn status_of(status: &str) -> Option<Status> {
 }
 
 /// The `submitted_on` cell, trimmed: `None` when it is not a date.
+#[inline]
 fn submitted_on_of(date: &str) -> Option<Option<NaiveDate>> {
     if date.is_empty() {
         Some(None)
@@ -778,6 +813,7 @@ fn submitted_on_of(date: &str) -> Option<Option<NaiveDate>> {
 }
 
 /// A row's optional columns (trimmed texts), boxed, or none when it has none.
+#[inline]
 fn info_of(
     commentary: &str,
     prediction: Option<Prediction>,
