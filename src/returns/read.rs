@@ -261,6 +261,8 @@ struct Firsts {
     /// zeroed by the system and only the pages of pairs that send returns are ever touched
     /// (a national framework's table is 35 MB; writing it whole cost 40 ms before reading).
     cells: Vec<[u64; 3]>,
+    /// Per page of `cells` (4 KiB), whether it has been written: see [`Firsts::cell`].
+    written: Vec<bool>,
     sparse: FxHashMap<(u32, u32), Pair>,
     /// Per observation: the previous observation of its pair + 1 (0: none).
     prev: Vec<u32>,
@@ -304,22 +306,40 @@ impl Firsts {
     fn new(framework: &Framework) -> Firsts {
         let n_areas = framework.areas.len();
         let cells = framework.indicators.len().saturating_mul(n_areas);
+        let cells = if cells <= Self::MAX_CELLS {
+            vec![[0u64; 3]; cells]
+        } else {
+            Vec::new()
+        };
         Firsts {
             n_areas,
-            cells: if cells <= Self::MAX_CELLS {
-                // Written, not allocated zeroed: a zeroed page is first mapped read-only
-                // (the first look at a pair reads it), and the write after costs a second
-                // fault and a flush of every core's TLB.
-                let mut table = Vec::with_capacity(cells);
-                table.resize(cells, [0u64; 3]);
-                table
-            } else {
-                Vec::new()
-            },
+            written: vec![false; cells.len().div_ceil(Self::CELLS_PER_PAGE)],
+            cells,
             sparse: FxHashMap::default(),
             prev: Vec::new(),
             map: None,
         }
+    }
+
+    /// Cells a page holds.
+    const CELLS_PER_PAGE: usize = 4096 / std::mem::size_of::<[u64; 3]>();
+
+    /// The cell `c`. The table is allocated zeroed, so the system maps its pages only as
+    /// they are touched (a national framework's table is 35 MB, a 1M-row file touches a
+    /// fraction); but a page first touched by a read is mapped read-only (to the shared zero
+    /// page), and the write after it costs a second fault and a flush of every core's TLB.
+    /// So each page-sized group of cells is first written whole, with the zeros it holds:
+    /// no cell of an unmarked group has been read or written.
+    #[inline]
+    fn cell(&mut self, c: usize) -> [u64; 3] {
+        let group = c / Self::CELLS_PER_PAGE;
+        if !self.written[group] {
+            self.written[group] = true;
+            let start = group * Self::CELLS_PER_PAGE;
+            let end = (start + Self::CELLS_PER_PAGE).min(self.cells.len());
+            self.cells[start..end].fill([0; 3]);
+        }
+        self.cells[c]
     }
 
     /// The first observation with this key; when there is none, `observations.len()`, which
@@ -343,7 +363,7 @@ impl Firsts {
             .and_then(|c| c.checked_add(area as usize))
             .filter(|&c| c < self.cells.len() && (area as usize) < self.n_areas);
         let mut pair = match cell {
-            Some(c) => Pair::unpack(self.cells[c]),
+            Some(c) => Pair::unpack(self.cell(c)),
             None => self
                 .sparse
                 .get(&(indicator, area))
@@ -428,6 +448,7 @@ impl Firsts {
                 .or_insert(i as u32);
         }
         self.cells = Vec::new();
+        self.written = Vec::new();
         self.sparse = FxHashMap::default();
         self.prev = Vec::new();
         let first = *map

@@ -427,6 +427,7 @@ fn firsts_finds_the_first_of_every_key_in_any_order() {
                     } else {
                         Vec::new()
                     },
+                    written: vec![false; usize::from(flat)],
                     sparse: Default::default(),
                     prev: Vec::new(),
                     map: None,
