@@ -28,7 +28,7 @@ pub enum Cell {
 }
 
 /// Read a cell. `percent` allows a trailing `%`.
-#[inline]
+#[inline(always)]
 pub fn parse(text: &str, percent: bool) -> Cell {
     if text.is_empty() {
         return Cell::Empty;
@@ -110,7 +110,7 @@ fn parse_rest(text: &str, percent: bool) -> Cell {
 /// Most cells, in one pass: unsigned, 1 to 18 digits, at most one point between digits. The
 /// digits as an integer and the count after the point are exactly the decimal `from_str`
 /// makes (property-tested below). `None` for anything else, plain or not.
-#[inline]
+#[inline(always)]
 fn short_plain(b: &[u8]) -> Option<Decimal> {
     if !(1..=18).contains(&b.len()) || b[0] == b'.' || b[b.len() - 1] == b'.' {
         return None;

@@ -3,6 +3,11 @@
 //! threads at once, each on its own chunk of the file ([`check_chunk`]); what needs the rows
 //! before (duplicates, the one encoding warning, blank lines between records) is the merge's,
 //! in file order, in `read.rs`.
+//!
+//! Each record is first offered to [`Checker::quick`], which takes a row with nothing to report
+//! (nearly every row of a good return) without building a message; any other row goes to
+//! [`Checker::row`], which makes every check and words every problem. Both read the optional
+//! columns through the same helpers, and a property test holds `quick` to `row`'s answer.
 
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -274,7 +279,8 @@ impl<'f> Checker<'f> {
             return None;
         }
         let whole = std::str::from_utf8(rec.as_slice()).ok()?;
-        let cell = |c: Col| quick_cell(rec, whole, layout, c);
+        let cells = QuickCells { rec, whole, layout };
+        let cell = |c: Col| cells.get(c);
         let fw = self.framework;
         let ind_code = trim(cell(Col::Indicator)?);
         if ind_code.is_empty() {
@@ -737,18 +743,21 @@ impl<'f> Checker<'f> {
     }
 }
 
-/// A cell of a record for [`Checker::quick`], from `whole`, the record's text: "" for a
-/// column the file lacks.
-#[inline(always)]
-fn quick_cell<'r>(
-    rec: &csv::ByteRecord,
+/// A record's cells for [`Checker::quick`], from `whole`, the record's text.
+struct QuickCells<'r> {
+    rec: &'r csv::ByteRecord,
     whole: &'r str,
-    layout: &Layout,
-    c: Col,
-) -> Option<&'r str> {
-    match layout.get(c) {
-        None => Some(""),
-        Some(i) => rec.range(i).and_then(|r| whole.get(r)),
+    layout: &'r Layout,
+}
+
+impl<'r> QuickCells<'r> {
+    /// Column `c`'s cell: "" for a column the file lacks.
+    #[inline(always)]
+    fn get(&self, c: Col) -> Option<&'r str> {
+        match self.layout.get(c) {
+            None => Some(""),
+            Some(i) => self.rec.range(i).and_then(|r| self.whole.get(r)),
+        }
     }
 }
 
