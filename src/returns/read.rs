@@ -707,7 +707,8 @@ impl Reader<'_> {
         // loop. Chunk buffers are recycled and at most a few chunks are in flight, so memory
         // does not grow with the file.
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 16));
-        let (fw, as_of, layout) = (self.framework, self.as_of, &layout);
+        let (fw, as_of, layout, keep_parts) =
+            (self.framework, self.as_of, &layout, self.keep_parts);
         let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Chunk)>(workers);
         let work_rx = Mutex::new(work_rx);
         // Merged chunks' record lists, emptied, for the checkers to fill again.
@@ -747,8 +748,15 @@ impl Reader<'_> {
                             .ok()
                             .and_then(|mut s| s.pop())
                             .unwrap_or_default();
-                        let checked =
-                            check::check_chunk(&mut checker, &chunk, name, delimiter, layout, recs);
+                        let checked = check::check_chunk(
+                            &mut checker,
+                            &chunk,
+                            name,
+                            delimiter,
+                            layout,
+                            recs,
+                            keep_parts,
+                        );
                         let _ = free_tx.send(chunk.bytes);
                         if done_tx.send((seq, checked)).is_err() {
                             break;
@@ -784,7 +792,7 @@ impl Reader<'_> {
     /// in file order, each after its header's problems. Empties the batch.
     fn check_batch(&mut self, batch: &mut Vec<Small>) {
         use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
-        let (fw, as_of) = (self.framework, self.as_of);
+        let (fw, as_of, keep_parts) = (self.framework, self.as_of, self.keep_parts);
         let checked: Vec<Option<check::Checked>> = batch
             .par_iter()
             .map_init(
@@ -798,6 +806,7 @@ impl Reader<'_> {
                             o.delimiter,
                             &o.layout,
                             Vec::new(),
+                            keep_parts,
                         )
                     })
                 },
@@ -830,16 +839,18 @@ impl Reader<'_> {
         warned: &mut bool,
     ) -> Vec<check::Rec> {
         let mut diags = checked.diags.into_iter();
+        let parts = std::mem::take(&mut checked.parts);
         for rec in checked.recs.drain(..) {
-            self.blank_lines(name, *next_line, rec.line);
-            *next_line = rec.next_line;
+            self.blank_lines(name, *next_line, u64::from(rec.line));
+            *next_line = rec.next_line();
             if rec.non_utf8 && !*warned {
                 *warned = true;
-                self.diags.push(encoding_warning(name, rec.line as u32));
+                self.diags.push(encoding_warning(name, rec.line));
             }
             self.diags.extend(diags.by_ref().take(rec.diags as usize));
             if let Some(c) = rec.keep {
-                self.keep(file_index, name, rec.line as u32, layout, c);
+                let p = parts.get(c.parts as usize).copied();
+                self.keep(file_index, name, rec.line, layout, c, p);
             }
         }
         if let Some(message) = checked.error {
@@ -895,6 +906,7 @@ impl Reader<'_> {
         line: u32,
         layout: &Layout,
         c: check::Candidate,
+        parts: Option<super::PackedParts>,
     ) {
         let fw = self.framework;
         let (indicator, area, period, value) = (
@@ -981,7 +993,7 @@ impl Reader<'_> {
             area: c.area,
             period,
             value: c.value,
-            parts: match c.parts {
+            parts: match parts {
                 Some(p) if self.keep_parts => {
                     self.parts.push(p);
                     (self.parts.len() - 1) as u32

@@ -31,7 +31,10 @@ pub(crate) struct Candidate {
     pub period: Period,
     /// Packed here, on the checking threads, so the merge only copies.
     pub value: Packed,
-    pub parts: Option<PackedParts>,
+    /// Index into [`Checked::parts`] of the row's numerator and denominator, or
+    /// [`crate::returns::NO_PARTS`] (none, or not kept): most rows have none, and the merge
+    /// reads every record, so they are not carried in each.
+    pub parts: u32,
     pub status: Status,
     pub info: Option<Box<RowInfo>>,
     /// The indicator and area codes as written, when they are not the framework's spelling.
@@ -40,17 +43,29 @@ pub(crate) struct Candidate {
     pub area_blank: bool,
 }
 
-/// One record's outcome.
+/// A candidate as [`Checker::quick`] and [`Checker::row`] make it, with its numerator and
+/// denominator, if any, beside it.
+pub(crate) type Checking = (Candidate, Option<PackedParts>);
+
+/// One record's outcome: 72 bytes, and every record of a file passes from a checker to the
+/// merge through memory.
 pub(crate) struct Rec {
-    /// The physical line the record starts on.
-    pub line: u64,
-    /// The line after the record (records may hold line breaks inside quotes).
-    pub next_line: u64,
-    /// Whether a field read was not UTF-8 (the file gets one warning, at the first).
-    pub non_utf8: bool,
+    /// The physical line the record starts on (saturated at `u32::MAX`, as in diagnostics).
+    pub line: u32,
+    /// Line breaks inside the record's quoted fields.
+    pub newlines: u32,
     /// How many of the chunk's `diags` are this record's, in order.
     pub diags: u32,
+    /// Whether a field read was not UTF-8 (the file gets one warning, at the first).
+    pub non_utf8: bool,
     pub keep: Option<Candidate>,
+}
+
+impl Rec {
+    /// The line after the record.
+    pub fn next_line(&self) -> u64 {
+        u64::from(self.line) + 1 + u64::from(self.newlines)
+    }
 }
 
 /// A checked chunk: its records in order, and their problems.
@@ -58,6 +73,8 @@ pub(crate) struct Rec {
 pub(crate) struct Checked {
     pub recs: Vec<Rec>,
     pub diags: Vec<Diagnostic>,
+    /// The kept rows' numerators and denominators (see [`Candidate::parts`]).
+    pub parts: Vec<PackedParts>,
     /// A read error after the chunk's last record.
     pub error: Option<String>,
 }
@@ -125,6 +142,7 @@ pub(crate) fn check_chunk(
     delimiter: u8,
     layout: &Layout,
     mut recs: Vec<Rec>,
+    keep_parts: bool,
 ) -> Checked {
     let data = &chunk.bytes[..];
     let start = chunk.start.min(data.len());
@@ -140,6 +158,7 @@ pub(crate) fn check_chunk(
     let mut out = Checked {
         recs,
         diags: Vec::new(),
+        parts: Vec::new(),
         error: chunk.error.clone(),
     };
     let mut record = csv::ByteRecord::new();
@@ -150,15 +169,23 @@ pub(crate) fn check_chunk(
                 let line = lines.line_of(start + at);
                 let before = out.diags.len();
                 checker.non_utf8 = false;
-                let keep = match checker.quick(&record, layout) {
+                let line32 = u32::try_from(line).unwrap_or(u32::MAX);
+                let checking = match checker.quick(&record, layout) {
                     Some(candidate) => Some(candidate),
-                    None => checker.row(&mut out, name, line as u32, &record, layout),
+                    None => checker.row(&mut out, name, line32, &record, layout),
                 };
+                let keep = checking.map(|(mut c, parts)| {
+                    if let Some(p) = parts.filter(|_| keep_parts) {
+                        c.parts = out.parts.len() as u32;
+                        out.parts.push(p);
+                    }
+                    c
+                });
                 out.recs.push(Rec {
-                    line,
-                    next_line: line + 1 + super::newlines(&record),
-                    non_utf8: checker.non_utf8,
+                    line: line32,
+                    newlines: u32::try_from(super::newlines(&record)).unwrap_or(u32::MAX),
                     diags: (out.diags.len() - before) as u32,
+                    non_utf8: checker.non_utf8,
                     keep,
                 });
             }
@@ -274,7 +301,7 @@ impl<'f> Checker<'f> {
     /// to report (a problem, a warning, a field that is not UTF-8): `row` then checks it again
     /// and words what it finds. Nearly every row of a good return is taken here; the test
     /// `quick_is_row` checks, row by row, that it returns what `row` does.
-    fn quick(&mut self, rec: &csv::ByteRecord, layout: &Layout) -> Option<Candidate> {
+    fn quick(&mut self, rec: &csv::ByteRecord, layout: &Layout) -> Option<Checking> {
         if rec.len() != layout.width {
             return None;
         }
@@ -339,17 +366,20 @@ impl<'f> Checker<'f> {
             trim(cell(Col::SubmittedBy)?),
             submitted_on,
         );
-        Some(Candidate {
-            indicator: indicator as u32,
-            area: area as u32,
-            period,
-            value: Packed::new(value),
-            parts: PackedParts::new(numerator, denominator),
-            status,
-            info,
-            texts: None,
-            area_blank: area_code.is_empty(),
-        })
+        Some((
+            Candidate {
+                indicator: indicator as u32,
+                area: area as u32,
+                period,
+                value: Packed::new(value),
+                parts: crate::returns::NO_PARTS,
+                status,
+                info,
+                texts: None,
+                area_blank: area_code.is_empty(),
+            },
+            PackedParts::new(numerator, denominator),
+        ))
     }
 
     /// Checks one record: its problems go to `out.diags`, and a row that may be kept is
@@ -361,7 +391,7 @@ impl<'f> Checker<'f> {
         line: u32,
         rec: &csv::ByteRecord,
         layout: &Layout,
-    ) -> Option<Candidate> {
+    ) -> Option<Checking> {
         if rec
             .iter()
             .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
@@ -729,17 +759,20 @@ impl<'f> Checker<'f> {
             trim(&submitted_by),
             submitted_on,
         );
-        Some(Candidate {
-            indicator: indicator as u32,
-            area: area as u32,
-            period,
-            value: Packed::new(value),
-            parts: PackedParts::new(numerator, denominator),
-            status,
-            info,
-            texts,
-            area_blank: area_code.is_empty(),
-        })
+        Some((
+            Candidate {
+                indicator: indicator as u32,
+                area: area as u32,
+                period,
+                value: Packed::new(value),
+                parts: crate::returns::NO_PARTS,
+                status,
+                info,
+                texts,
+                area_blank: area_code.is_empty(),
+            },
+            PackedParts::new(numerator, denominator),
+        ))
     }
 }
 
@@ -937,6 +970,11 @@ mod tests {
     }
 
     #[test]
+    fn a_record_passes_to_the_merge_in_72_bytes() {
+        assert_eq!(std::mem::size_of::<super::Rec>(), 72);
+    }
+
+    #[test]
     fn powers_of_ten_are_checked_pow() {
         for e in 0..45u32 {
             assert_eq!(
@@ -1065,8 +1103,8 @@ themes:
             layout: &Layout,
             rec: &csv::ByteRecord,
         ) -> (
-            Option<super::super::Candidate>,
-            Option<super::super::Candidate>,
+            Option<super::super::Checking>,
+            Option<super::super::Checking>,
             usize,
         ) {
             let quick = Checker::new(fw, as_of()).quick(rec, layout);
@@ -1113,7 +1151,12 @@ themes:
             assert_eq!(problems, 0);
             assert!(quick.is_some());
             assert_eq!(quick, row);
-            assert_eq!(quick.unwrap().area, 1);
+            let (candidate, parts) = quick.unwrap();
+            assert_eq!(candidate.area, 1);
+            assert_eq!(
+                parts,
+                crate::returns::PackedParts::new(Some(151.into()), Some(200.into()))
+            );
             let mut loose = clean.clone();
             loose[Col::Indicator as usize] = b"pc 01".to_vec();
             let (quick, row, problems) = both(&fw, l, &record(l, &loose));
