@@ -366,19 +366,14 @@ impl<'f> Checker<'f> {
             trim(cell(Col::SubmittedBy)?),
             submitted_on,
         );
-        Some((
-            Candidate {
-                indicator: indicator as u32,
-                area: area as u32,
-                period,
-                value: Packed::new(value),
-                parts: crate::returns::NO_PARTS,
-                status,
-                info,
-                texts: None,
-                area_blank: area_code.is_empty(),
-            },
-            PackedParts::new(numerator, denominator),
+        Some(checking(
+            (indicator, area, area_code.is_empty()),
+            period,
+            value,
+            (numerator, denominator),
+            status,
+            info,
+            None,
         ))
     }
 
@@ -759,21 +754,44 @@ impl<'f> Checker<'f> {
             trim(&submitted_by),
             submitted_on,
         );
-        Some((
-            Candidate {
-                indicator: indicator as u32,
-                area: area as u32,
-                period,
-                value: Packed::new(value),
-                parts: crate::returns::NO_PARTS,
-                status,
-                info,
-                texts,
-                area_blank: area_code.is_empty(),
-            },
-            PackedParts::new(numerator, denominator),
+        Some(checking(
+            (indicator, area, area_code.is_empty()),
+            period,
+            value,
+            (numerator, denominator),
+            status,
+            info,
+            texts,
         ))
     }
+}
+
+/// What [`Checker::quick`] and [`Checker::row`] return for a row they take: its indicator, area
+/// and whether the area cell was empty, its period and value, its numerator and denominator,
+/// status, optional columns and the codes as written when they were not the framework's.
+fn checking(
+    (indicator, area, area_blank): (usize, usize, bool),
+    period: Period,
+    value: Option<Decimal>,
+    (numerator, denominator): (Option<Decimal>, Option<Decimal>),
+    status: Status,
+    info: Option<Box<RowInfo>>,
+    texts: Option<Box<[String; 2]>>,
+) -> Checking {
+    (
+        Candidate {
+            indicator: indicator as u32,
+            area: area as u32,
+            period,
+            value: Packed::new(value),
+            parts: crate::returns::NO_PARTS,
+            status,
+            info,
+            texts,
+            area_blank,
+        },
+        PackedParts::new(numerator, denominator),
+    )
 }
 
 /// A record's cells for [`Checker::quick`], from `whole`, the record's text.
@@ -1016,40 +1034,11 @@ mod tests {
 
     mod quick {
         use super::super::{Checked, Checker, Col, Layout};
-        use crate::framework::{load, Framework};
+        use crate::framework::Framework;
         use chrono::NaiveDate;
         use proptest::prelude::*;
 
-        const FW: &str = "\
-name: T
-areas:
-  - code: T
-    name: Town
-    areas:
-      - {code: T-A, name: North}
-      - {code: T-B, name: South}
-organisations: [{code: TC, name: Town Council}]
-themes:
-  - code: S
-    name: S
-    priorities:
-      - code: S1
-        name: S1
-        indicators:
-          - {code: PC 01, name: Percent, unit: percent, polarity: higher, aggregate: ratio, scale: 100, lead: {name: A, organisation: TC}, targets: {2024/25: 80}}
-          - {code: CT 01, name: Count, unit: count, polarity: lower, lead: {name: B, organisation: TC}, targets: {2024/25: 80}}
-          - {code: MN 01, name: Monthly, frequency: monthly, polarity: higher, lead: {name: C, organisation: TC}, targets: {2024/25: 80}}
-";
-
-        fn fw() -> Framework {
-            load(
-                FW,
-                "pmf.yaml",
-                NaiveDate::from_ymd_opt(2024, 11, 15).unwrap(),
-            )
-            .framework
-            .unwrap()
-        }
+        use crate::returns::read::tests::fw;
 
         fn as_of() -> NaiveDate {
             NaiveDate::from_ymd_opt(2025, 11, 15).unwrap()

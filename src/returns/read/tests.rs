@@ -30,7 +30,8 @@ themes:
           - {code: MN 01, name: Monthly, frequency: monthly, polarity: higher, lead: {name: C, organisation: TC}, targets: {2024/25: 80}}
 ";
 
-fn fw() -> Framework {
+/// The framework of these tests (also the quick path's, in `check.rs`).
+pub(super) fn fw() -> Framework {
     load(
         FW,
         "pmf.yaml",
