@@ -63,7 +63,8 @@ pub struct RowInfo {
     pub commentary: Option<String>,
     pub prediction: Option<Prediction>,
     pub action_plan: Option<bool>,
-    pub submitted_by: Option<String>,
+    /// Shared: a return usually names one person on every row.
+    pub submitted_by: Option<std::sync::Arc<str>>,
     pub submitted_on: Option<NaiveDate>,
 }
 

@@ -129,6 +129,10 @@ pub(crate) struct Checker<'f> {
     /// The last area code read, and every area code looked up (bounded, like `periods`).
     last_area: Option<(String, Match)>,
     areas: FxHashMap<Box<str>, Match>,
+    /// The last `submitted_on` text and its reading, and the last `submitted_by`: a return
+    /// usually has one of each on every row.
+    last_date: Option<(String, Option<Option<NaiveDate>>)>,
+    last_submitter: Option<std::sync::Arc<str>>,
     /// Set when a field read for the current record was not UTF-8.
     non_utf8: bool,
 }
@@ -209,6 +213,8 @@ impl<'f> Checker<'f> {
             last_indicator: None,
             last_area: None,
             areas: FxHashMap::default(),
+            last_date: None,
+            last_submitter: None,
             non_utf8: false,
         }
     }
@@ -281,6 +287,42 @@ impl<'f> Checker<'f> {
         {
             Some(parsed) => ok(parsed),
             None => ok(&self.parse_period(text, Some(freq))),
+        }
+    }
+
+    /// The `submitted_on` cell, trimmed: `None` when it is not a date ([`submitted_on_of`],
+    /// remembering the last text).
+    #[inline]
+    fn submitted_on(&mut self, date: &str) -> Option<Option<NaiveDate>> {
+        if date.is_empty() {
+            return Some(None);
+        }
+        match &mut self.last_date {
+            Some((text, read)) if text == date => *read,
+            slot => {
+                let read = submitted_on_of(date);
+                let (text, last) = slot.get_or_insert_with(|| (String::new(), None));
+                text.clear();
+                text.push_str(date);
+                *last = read;
+                read
+            }
+        }
+    }
+
+    /// The `submitted_by` cell, trimmed, shared with the rows before when it is the same.
+    #[inline]
+    fn submitter(&mut self, name: &str) -> Option<std::sync::Arc<str>> {
+        if name.is_empty() {
+            return None;
+        }
+        match &self.last_submitter {
+            Some(last) if **last == *name => Some(last.clone()),
+            _ => {
+                let shared: std::sync::Arc<str> = name.into();
+                self.last_submitter = Some(shared.clone());
+                Some(shared)
+            }
         }
     }
 
@@ -358,12 +400,13 @@ impl<'f> Checker<'f> {
         let prediction = prediction_of(cell(Col::Prediction)?)?;
         let action_plan = action_plan_of(trim(cell(Col::ActionPlan)?))?;
         let status = status_of(trim(cell(Col::Status)?))?;
-        let submitted_on = submitted_on_of(trim(cell(Col::SubmittedOn)?))?;
+        let submitted_on = self.submitted_on(trim(cell(Col::SubmittedOn)?))?;
+        let submitted_by = self.submitter(trim(cell(Col::SubmittedBy)?));
         let info = info_of(
             trim(cell(Col::Commentary)?),
             prediction,
             action_plan,
-            trim(cell(Col::SubmittedBy)?),
+            submitted_by,
             submitted_on,
         );
         Some(checking(
@@ -724,7 +767,7 @@ impl<'f> Checker<'f> {
         });
         let submitted_by = get(self, Col::SubmittedBy);
         let date_text = get(self, Col::SubmittedOn);
-        let submitted_on = submitted_on_of(trim(&date_text)).unwrap_or_else(|| {
+        let submitted_on = self.submitted_on(trim(&date_text)).unwrap_or_else(|| {
             problems.push(
                 mk(
                     Code::BadDate,
@@ -747,11 +790,12 @@ impl<'f> Checker<'f> {
         // The codes as written, for the merge's duplicate messages, when they are not the
         // framework's own spelling.
         let texts = loose.then(|| Box::new([ind_code.to_string(), area_code.to_string()]));
+        let submitted_by = self.submitter(trim(&submitted_by));
         let info = info_of(
             trim(&commentary),
             prediction,
             action_plan,
-            trim(&submitted_by),
+            submitted_by,
             submitted_on,
         );
         Some(checking(
@@ -872,19 +916,19 @@ fn submitted_on_of(date: &str) -> Option<Option<NaiveDate>> {
     }
 }
 
-/// A row's optional columns (trimmed texts), boxed, or none when it has none.
+/// A row's optional columns (trimmed), boxed, or none when it has none.
 #[inline]
 fn info_of(
     commentary: &str,
     prediction: Option<Prediction>,
     action_plan: Option<bool>,
-    submitted_by: &str,
+    submitted_by: Option<std::sync::Arc<str>>,
     submitted_on: Option<NaiveDate>,
 ) -> Option<Box<RowInfo>> {
     if commentary.is_empty()
         && prediction.is_none()
         && action_plan.is_none()
-        && submitted_by.is_empty()
+        && submitted_by.is_none()
         && submitted_on.is_none()
     {
         return None;
@@ -893,7 +937,7 @@ fn info_of(
         commentary: (!commentary.is_empty()).then(|| commentary.to_string()),
         prediction,
         action_plan,
-        submitted_by: (!submitted_by.is_empty()).then(|| submitted_by.to_string()),
+        submitted_by,
         submitted_on,
     }))
 }

@@ -97,6 +97,35 @@ CT 01,2024/25 Q1,5
 }
 
 #[test]
+fn each_row_keeps_its_own_submitter_and_date() {
+    // The reader remembers the last name and date; a change must not be missed.
+    let (r, d) = run(&[("a.csv", b"indicator,period,area,value,submitted_by,submitted_on\nCT 01,2024/25 Q1,T-A,1,Ann,21/07/2024\nCT 01,2024/25 Q2,T-A,2,Ann,21/07/2024\nCT 01,2024/25 Q3,T-A,3,Bob,2025-01-20\nCT 01,2024/25 Q4,T-A,4,,\nCT 01,2024/25 Q1,T-B,5,Ann,21/07/2024\n")]);
+    assert_eq!(summary(&d), Vec::<String>::new());
+    let seen: Vec<(Option<&str>, Option<NaiveDate>)> = r
+        .observations
+        .iter()
+        .map(|o| {
+            let info = r.info(o);
+            (
+                info.and_then(|i| i.submitted_by.as_deref()),
+                info.and_then(|i| i.submitted_on),
+            )
+        })
+        .collect();
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+    assert_eq!(
+        seen,
+        vec![
+            (Some("Ann"), day(2024, 7, 21)),
+            (Some("Ann"), day(2024, 7, 21)),
+            (Some("Bob"), day(2025, 1, 20)),
+            (None, None),
+            (Some("Ann"), day(2024, 7, 21)),
+        ]
+    );
+}
+
+#[test]
 fn bom_crlf_embedded_newlines_and_lines() {
     let text = b"\xef\xbb\xbfindicator,period,value,commentary\r\nCT 01,2024/25 Q1,5,\"two\r\nlines\"\r\nCT 01,2024/25 Q2,6,x\r\n\r\nCT 01,2024/25 Q3,,\r\n";
     let (r, d) = run(&[("b.csv", text)]);
