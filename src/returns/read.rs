@@ -459,6 +459,14 @@ impl Firsts {
     }
 }
 
+/// The merge's copy of a chunk's last new optional columns ([`check::Info`]), and their index
+/// in `Returns::infos` once a row with them is kept.
+#[derive(Default)]
+struct LastInfo {
+    info: Option<super::RowInfo>,
+    index: Option<u32>,
+}
+
 /// A file whose header has been read: its first chunk of records and how to read them.
 struct Opened {
     first: Chunk,
@@ -840,6 +848,7 @@ impl Reader<'_> {
     ) -> Vec<check::Rec> {
         let mut diags = checked.diags.into_iter();
         let parts = std::mem::take(&mut checked.parts);
+        let mut last_info = LastInfo::default();
         for rec in checked.recs.drain(..) {
             self.blank_lines(name, *next_line, u64::from(rec.line));
             *next_line = rec.next_line();
@@ -848,9 +857,20 @@ impl Reader<'_> {
                 self.diags.push(encoding_warning(name, rec.line));
             }
             self.diags.extend(diags.by_ref().take(rec.diags as usize));
-            if let Some(c) = rec.keep {
+            if let Some(mut c) = rec.keep {
                 let p = parts.get(c.parts as usize).copied();
-                self.keep(file_index, name, rec.line, layout, c, p);
+                let info = match c.info.take() {
+                    Some(info) => {
+                        last_info = LastInfo {
+                            info: Some(*info),
+                            index: None,
+                        };
+                        Some(&mut last_info)
+                    }
+                    None if c.same_info => Some(&mut last_info),
+                    None => None,
+                };
+                self.keep((file_index, name, rec.line), layout, c, p, info);
             }
         }
         if let Some(message) = checked.error {
@@ -901,12 +921,11 @@ impl Reader<'_> {
     /// the values differ).
     fn keep(
         &mut self,
-        file_index: u32,
-        name: &str,
-        line: u32,
+        (file_index, name, line): (u32, &str, u32),
         layout: &Layout,
         c: check::Candidate,
         parts: Option<super::PackedParts>,
+        info: Option<&mut LastInfo>,
     ) {
         let fw = self.framework;
         let (indicator, area, period, value) = (
@@ -1001,7 +1020,12 @@ impl Reader<'_> {
                 _ => super::NO_PARTS,
             },
             status: c.status,
-            info: super::push_info(&mut self.infos, c.info.map(|i| *i)),
+            info: match info {
+                None => super::NO_INFO,
+                Some(last) => *last
+                    .index
+                    .get_or_insert_with(|| super::push_info(&mut self.infos, last.info.clone())),
+            },
             file: file_index,
             line,
         });

@@ -36,7 +36,12 @@ pub(crate) struct Candidate {
     /// reads every record, so they are not carried in each.
     pub parts: u32,
     pub status: Status,
+    /// The row's optional columns when new ([`Info::new`]).
     pub info: Option<Box<RowInfo>>,
+    /// With `info` empty: its optional columns are the chunk's last new ones ([`Info::same`]).
+    /// Beside `info` rather than in an `Info`, whose padding would make every [`Rec`] 8 bytes
+    /// longer.
+    pub same_info: bool,
     /// The indicator and area codes as written, when they are not the framework's spelling.
     pub texts: Option<Box<[String; 2]>>,
     /// Whether the area cell was empty (the default area).
@@ -46,6 +51,27 @@ pub(crate) struct Candidate {
 /// A candidate as [`Checker::quick`] and [`Checker::row`] make it, with its numerator and
 /// denominator, if any, beside it.
 pub(crate) type Checking = (Candidate, Option<PackedParts>);
+
+/// A kept row's optional columns: none, new ones, or the same as the last new ones of this
+/// chunk (a return usually has one name and one date on every row: nothing is allocated for
+/// those). A box and a flag rather than an enum, which would not fit in the box's niche.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Info {
+    pub new: Option<Box<RowInfo>>,
+    /// With `new` empty: the same as the chunk's last new ones.
+    pub same: bool,
+}
+
+impl Info {
+    const NONE: Info = Info {
+        new: None,
+        same: false,
+    };
+    const SAME: Info = Info {
+        new: None,
+        same: true,
+    };
+}
 
 /// One record's outcome: 72 bytes, and every record of a file passes from a checker to the
 /// merge through memory.
@@ -133,6 +159,8 @@ pub(crate) struct Checker<'f> {
     /// usually has one of each on every row.
     last_date: Option<(String, Option<Option<NaiveDate>>)>,
     last_submitter: Option<std::sync::Arc<str>>,
+    /// The optional columns of the last row in this chunk that had any.
+    last_info: Option<RowInfo>,
     /// Set when a field read for the current record was not UTF-8.
     non_utf8: bool,
 }
@@ -166,6 +194,8 @@ pub(crate) fn check_chunk(
         error: chunk.error.clone(),
     };
     let mut record = csv::ByteRecord::new();
+    // `Info::Same` refers to rows of this chunk only.
+    checker.last_info = None;
     loop {
         match csv.read_byte_record(&mut record) {
             Ok(true) => {
@@ -215,6 +245,7 @@ impl<'f> Checker<'f> {
             areas: FxHashMap::default(),
             last_date: None,
             last_submitter: None,
+            last_info: None,
             non_utf8: false,
         }
     }
@@ -326,6 +357,49 @@ impl<'f> Checker<'f> {
         }
     }
 
+    /// A row's optional columns (texts trimmed): none, the same as the chunk's last row with
+    /// any, or new.
+    #[inline]
+    fn info(
+        &mut self,
+        commentary: &str,
+        prediction: Option<Prediction>,
+        action_plan: Option<bool>,
+        submitted_by: &str,
+        submitted_on: Option<NaiveDate>,
+    ) -> Info {
+        if commentary.is_empty()
+            && prediction.is_none()
+            && action_plan.is_none()
+            && submitted_by.is_empty()
+            && submitted_on.is_none()
+        {
+            return Info::NONE;
+        }
+        if let Some(last) = &self.last_info {
+            if last.commentary.as_deref().unwrap_or("") == commentary
+                && last.prediction == prediction
+                && last.action_plan == action_plan
+                && last.submitted_by.as_deref().unwrap_or("") == submitted_by
+                && last.submitted_on == submitted_on
+            {
+                return Info::SAME;
+            }
+        }
+        let info = RowInfo {
+            commentary: (!commentary.is_empty()).then(|| commentary.to_string()),
+            prediction,
+            action_plan,
+            submitted_by: self.submitter(submitted_by),
+            submitted_on,
+        };
+        self.last_info = Some(info.clone());
+        Info {
+            new: Some(Box::new(info)),
+            same: false,
+        }
+    }
+
     /// A field as text: UTF-8, or else Windows-1252 (noted for the file's one warning).
     fn text<'b>(&mut self, raw: &'b [u8]) -> Cow<'b, str> {
         match std::str::from_utf8(raw) {
@@ -401,12 +475,11 @@ impl<'f> Checker<'f> {
         let action_plan = action_plan_of(trim(cell(Col::ActionPlan)?))?;
         let status = status_of(trim(cell(Col::Status)?))?;
         let submitted_on = self.submitted_on(trim(cell(Col::SubmittedOn)?))?;
-        let submitted_by = self.submitter(trim(cell(Col::SubmittedBy)?));
-        let info = info_of(
+        let info = self.info(
             trim(cell(Col::Commentary)?),
             prediction,
             action_plan,
-            submitted_by,
+            trim(cell(Col::SubmittedBy)?),
             submitted_on,
         );
         Some(checking(
@@ -790,12 +863,11 @@ impl<'f> Checker<'f> {
         // The codes as written, for the merge's duplicate messages, when they are not the
         // framework's own spelling.
         let texts = loose.then(|| Box::new([ind_code.to_string(), area_code.to_string()]));
-        let submitted_by = self.submitter(trim(&submitted_by));
-        let info = info_of(
+        let info = self.info(
             trim(&commentary),
             prediction,
             action_plan,
-            submitted_by,
+            trim(&submitted_by),
             submitted_on,
         );
         Some(checking(
@@ -819,7 +891,7 @@ fn checking(
     value: Option<Decimal>,
     (numerator, denominator): (Option<Decimal>, Option<Decimal>),
     status: Status,
-    info: Option<Box<RowInfo>>,
+    info: Info,
     texts: Option<Box<[String; 2]>>,
 ) -> Checking {
     (
@@ -830,7 +902,8 @@ fn checking(
             value: Packed::new(value),
             parts: crate::returns::NO_PARTS,
             status,
-            info,
+            info: info.new,
+            same_info: info.same,
             texts,
             area_blank,
         },
@@ -914,32 +987,6 @@ fn submitted_on_of(date: &str) -> Option<Option<NaiveDate>> {
     } else {
         parse_date(date).map(Some)
     }
-}
-
-/// A row's optional columns (trimmed), boxed, or none when it has none.
-#[inline]
-fn info_of(
-    commentary: &str,
-    prediction: Option<Prediction>,
-    action_plan: Option<bool>,
-    submitted_by: Option<std::sync::Arc<str>>,
-    submitted_on: Option<NaiveDate>,
-) -> Option<Box<RowInfo>> {
-    if commentary.is_empty()
-        && prediction.is_none()
-        && action_plan.is_none()
-        && submitted_by.is_none()
-        && submitted_on.is_none()
-    {
-        return None;
-    }
-    Some(Box::new(RowInfo {
-        commentary: (!commentary.is_empty()).then(|| commentary.to_string()),
-        prediction,
-        action_plan,
-        submitted_by,
-        submitted_on,
-    }))
 }
 
 /// Sets a one-code cache, reusing its text's memory.

@@ -123,6 +123,19 @@ fn each_row_keeps_its_own_submitter_and_date() {
             (Some("Ann"), day(2024, 7, 21)),
         ]
     );
+    // A row repeating the row before's columns shares its entry.
+    assert_eq!(r.infos.len(), 3);
+
+    // The row that brought a name may be dropped (here a duplicate): the next row with the
+    // same name still has it.
+    let (r, d) = run(&[("b.csv", b"indicator,period,area,value,submitted_by\nCT 01,2024/25 Q1,T-A,1,Ann\nCT 01,2024/25 Q1,T-A,1,Bob\nCT 01,2024/25 Q2,T-A,2,Bob\n")]);
+    assert_eq!(summary(&d), vec!["b.csv:3:4 duplicate-row"]);
+    let names: Vec<Option<&str>> = r
+        .observations
+        .iter()
+        .map(|o| r.info(o).and_then(|i| i.submitted_by.as_deref()))
+        .collect();
+    assert_eq!(names, vec![Some("Ann"), Some("Bob")]);
 }
 
 #[test]
@@ -377,7 +390,12 @@ MN 01,2024-05,T,1,,,a,b,c\r\n\
 CT 01,2024/25 Q4,T,9,,,caf\xe9,\r\n\
 CT 01,2024/25 Q4,T,9,,,\"last, \"\"quoted\"\"\",final";
     let second = b"indicator;period;value\nCT 01;2024/25 Q1;5\nCT 01;2024/25 Q1;6\n\n";
-    same_in_chunks(&[("a.csv", text), ("b.csv", second)]);
+    // One name and date on every row (rows share their optional columns within a chunk).
+    let third = b"indicator,period,area,value,submitted_by,submitted_on\n\
+CT 01,2024/25 Q1,T-A,1,Ann,21/07/2024\nCT 01,2024/25 Q2,T-A,2,Ann,21/07/2024\n\
+CT 01,2024/25 Q3,T-A,3,Ann,21/07/2024\nCT 01,2024/25 Q3,T-B,3,Bob,21/07/2024\n\
+CT 01,2024/25 Q4,T-B,4,Bob,21/07/2024\nCT 01,2024/25 Q4,T-A,4,Ann,21/07/2024\n";
+    same_in_chunks(&[("a.csv", text), ("b.csv", second), ("c.csv", third)]);
 }
 
 #[test]
