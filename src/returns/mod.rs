@@ -58,7 +58,7 @@ impl Status {
 }
 
 /// The optional columns of a row, boxed because most rows at scale have none of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct RowInfo {
     pub commentary: Option<String>,
     pub prediction: Option<Prediction>,

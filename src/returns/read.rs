@@ -135,6 +135,9 @@ struct Reader<'f> {
     observations: Vec<Observation>,
     parts: Vec<super::PackedParts>,
     infos: Vec<super::RowInfo>,
+    /// Every distinct row information kept so far -> its index in `infos` (bounded): a return
+    /// with a submission date per period repeats a few of them on millions of rows.
+    info_index: FxHashMap<super::RowInfo, u32>,
     /// Rows removed after the fact (the first of a conflicting pair).
     dropped: Vec<bool>,
     /// The first row of each (indicator, area, period), for duplicates and conflicts.
@@ -183,6 +186,7 @@ fn read_in_chunks<R: BufRead + Send>(
         observations: Vec::new(),
         parts: Vec::new(),
         infos: Vec::new(),
+        info_index: FxHashMap::default(),
         dropped: Vec::new(),
         seen: Firsts::new(framework),
         files: Vec::new(),
@@ -507,6 +511,9 @@ impl Layout {
 }
 
 impl Reader<'_> {
+    /// Distinct row informations remembered for sharing (each a few dozen bytes).
+    const MAX_DISTINCT_INFOS: usize = 1 << 20;
+
     /// Reads a file's header (its problems go to `self.diags`) and its first chunk of
     /// records; `None` when nothing more of it can be read.
     fn open_file<R: BufRead + Send>(
@@ -917,6 +924,22 @@ impl Reader<'_> {
         }
     }
 
+    /// The index in `infos` of a row's optional columns, shared with every earlier row that
+    /// had the same (while there are fewer than [`Reader::MAX_DISTINCT_INFOS`] of them).
+    fn intern_info(&mut self, info: Option<super::RowInfo>) -> u32 {
+        let Some(info) = info else {
+            return super::NO_INFO;
+        };
+        if let Some(&i) = self.info_index.get(&info) {
+            return i;
+        }
+        if self.info_index.len() < Self::MAX_DISTINCT_INFOS {
+            self.info_index
+                .insert(info.clone(), self.infos.len() as u32);
+        }
+        super::push_info(&mut self.infos, Some(info))
+    }
+
     /// Keeps a checked row, unless it repeats an earlier one (a duplicate, or a conflict when
     /// the values differ).
     fn keep(
@@ -1007,6 +1030,17 @@ impl Reader<'_> {
             return;
         }
 
+        let info_index = match info {
+            None => super::NO_INFO,
+            Some(last) => match last.index {
+                Some(i) => i,
+                None => {
+                    let i = self.intern_info(last.info.clone());
+                    last.index = Some(i);
+                    i
+                }
+            },
+        };
         self.observations.push(Observation {
             indicator: c.indicator,
             area: c.area,
@@ -1020,12 +1054,7 @@ impl Reader<'_> {
                 _ => super::NO_PARTS,
             },
             status: c.status,
-            info: match info {
-                None => super::NO_INFO,
-                Some(last) => *last
-                    .index
-                    .get_or_insert_with(|| super::push_info(&mut self.infos, last.info.clone())),
-            },
+            info: info_index,
             file: file_index,
             line,
         });

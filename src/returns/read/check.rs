@@ -155,9 +155,10 @@ pub(crate) struct Checker<'f> {
     /// The last area code read, and every area code looked up (bounded, like `periods`).
     last_area: Option<(String, Match)>,
     areas: FxHashMap<Box<str>, Match>,
-    /// The last `submitted_on` text and its reading, and the last `submitted_by`: a return
-    /// usually has one of each on every row.
-    last_date: Option<(String, Option<Option<NaiveDate>>)>,
+    /// Every `submitted_on` text read (bounded, like `periods`) and its reading: a return has
+    /// one date, or one a period, on every row.
+    dates: FxHashMap<Box<str>, Option<Option<NaiveDate>>>,
+    /// The last `submitted_by`: a return usually names one person on every row.
     last_submitter: Option<std::sync::Arc<str>>,
     /// The optional columns of the last row in this chunk that had any.
     last_info: Option<RowInfo>,
@@ -243,7 +244,7 @@ impl<'f> Checker<'f> {
             last_indicator: None,
             last_area: None,
             areas: FxHashMap::default(),
-            last_date: None,
+            dates: FxHashMap::default(),
             last_submitter: None,
             last_info: None,
             non_utf8: false,
@@ -322,23 +323,20 @@ impl<'f> Checker<'f> {
     }
 
     /// The `submitted_on` cell, trimmed: `None` when it is not a date ([`submitted_on_of`],
-    /// remembering the last text).
+    /// each distinct text read once).
     #[inline]
     fn submitted_on(&mut self, date: &str) -> Option<Option<NaiveDate>> {
         if date.is_empty() {
             return Some(None);
         }
-        match &mut self.last_date {
-            Some((text, read)) if text == date => *read,
-            slot => {
-                let read = submitted_on_of(date);
-                let (text, last) = slot.get_or_insert_with(|| (String::new(), None));
-                text.clear();
-                text.push_str(date);
-                *last = read;
-                read
-            }
+        if let Some(read) = self.dates.get(date) {
+            return *read;
         }
+        let read = submitted_on_of(date);
+        if self.dates.len() < 100_000 {
+            self.dates.insert(date.into(), read);
+        }
+        read
     }
 
     /// The `submitted_by` cell, trimmed, shared with the rows before when it is the same.
