@@ -167,13 +167,11 @@ pub fn push_parts(
     }
 }
 
-/// Adds a row's optional columns to the side table; the index to keep, or [`NO_INFO`]. Rows
-/// that repeat the last row's columns (the same name and date on every row of a return, no
-/// commentary) share its entry: at national scale an entry per row would be a gigabyte.
+/// Adds a row's optional columns to the side table; the index to keep, or [`NO_INFO`]. (The
+/// reader shares one entry among rows with the same columns: `read::Reader::intern_info`.)
 pub fn push_info(infos: &mut Vec<RowInfo>, info: Option<RowInfo>) -> u32 {
     match info {
         None => NO_INFO,
-        Some(i) if infos.last() == Some(&i) => (infos.len() - 1) as u32,
         Some(i) => {
             infos.push(i);
             (infos.len() - 1) as u32

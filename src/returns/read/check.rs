@@ -292,7 +292,7 @@ impl<'f> Checker<'f> {
 
     /// Periods repeat on nearly every row: each distinct text is parsed once per hint.
     fn parse_period(&mut self, text: &str, hint: Option<Frequency>) -> ParsedPeriod {
-        let slot = hint.map_or(0, |f| f as usize + 1);
+        let slot = period_slot(hint);
         if let Some(cached) = self.periods.get(text).and_then(|e| e[slot].as_ref()) {
             return cached.clone();
         }
@@ -315,7 +315,7 @@ impl<'f> Checker<'f> {
         match self
             .periods
             .get(text)
-            .and_then(|e| e[freq as usize + 1].as_ref())
+            .and_then(|e| e[period_slot(Some(freq))].as_ref())
         {
             Some(parsed) => ok(parsed),
             None => ok(&self.parse_period(text, Some(freq))),
@@ -880,6 +880,12 @@ impl<'f> Checker<'f> {
     }
 }
 
+/// Where a period text's reading with this frequency hint sits in [`Checker`]'s period cache.
+#[inline]
+fn period_slot(hint: Option<Frequency>) -> usize {
+    hint.map_or(0, |f| f as usize + 1)
+}
+
 /// What [`Checker::quick`] and [`Checker::row`] return for a row they take: its indicator, area
 /// and whether the area cell was empty, its period and value, its numerator and denominator,
 /// status, optional columns and the codes as written when they were not the framework's.
@@ -1242,50 +1248,147 @@ mod tests {
             assert!(row.is_some() && quick.is_none());
         }
 
+        /// A record's cells, by column, from edge-case texts, and whether it is ragged (-1: a
+        /// field short, 1: one too many).
+        fn row_cells() -> impl Strategy<Value = (i8, [Vec<u8>; 12])> {
+            (
+                proptest::sample::select(vec![0i8, 0, 0, 0, -1, 1]),
+                (
+                    cell(&[
+                        b"PC 01", b"CT 01", b"MN 01", b"pc 01", b" PC 01", b"XX 99", b"",
+                    ]),
+                    cell(&[
+                        b"2024/25 Q1",
+                        b"2024/25 Q4",
+                        b"2026/27 Q1",
+                        b"Apr 2024",
+                        b"2024/25",
+                        b"junk",
+                        b"",
+                        b" 2024/25 Q2 ",
+                    ]),
+                    cell(&[
+                        b"75.5", b"76", b"0", b"-1", b"101", b"45%", b"1,234", b"[c]", b"x", b"",
+                        b"abc", b" 5 ", b"75.50", b"1e3", b"100",
+                    ]),
+                    cell(&[b"T-A", b"T-B", b"", b"t-a", b"ZZ", b" T-A"]),
+                    cell(&[b"", b"151", b"0", b"1.5", b"x", b"abc", b" 3"]),
+                    cell(&[b"", b"200", b"0", b"2", b"[c]", b"abc"]),
+                ),
+                (
+                    cell(&[
+                        b"",
+                        b"Up",
+                        b" padded ",
+                        b"\xc2\xa35 more",
+                        b"\xa3 5",
+                        b"line\nbreak",
+                    ]),
+                    cell(&[b"", b"on track", b"Off-Track", b"nope"]),
+                    cell(&[b"", b"yes", b"N", b"maybe"]),
+                    cell(&[b"", b"final", b"Provisional", b"draft"]),
+                    cell(&[b"", b"TC", b" J Smith "]),
+                    cell(&[b"", b"2024-07-21", b"21/07/2024", b"31/02/2024", b"soon"]),
+                ),
+            )
+                .prop_map(|(ragged, (a, b, c, d, e, f), (g, h, i, j, k, m))| {
+                    (ragged, [a, b, c, d, e, f, g, h, i, j, k, m])
+                })
+        }
+
+        /// Like [`row_cells`], but mostly rows with nothing to report, so that runs of them
+        /// (sharing names, dates and optional columns) are common.
+        fn mostly_clean_cells() -> impl Strategy<Value = (i8, [Vec<u8>; 12])> {
+            (
+                proptest::sample::select(vec![0i8, 0, 0, 0, 0, 0, 0, -1]),
+                (
+                    cell(&[b"CT 01", b"CT 01", b"CT 01", b"CT 01", b"ct 01", b"XX 99"]),
+                    cell(&[b"2024/25 Q1", b"2024/25 Q2", b"2024/25 Q3", b"junk"]),
+                    cell(&[b"5", b"6", b"7.5", b"5", b"-1", b"[c]", b"x"]),
+                    cell(&[b"T-A", b"T-B", b"T-A", b"", b"t-a"]),
+                    cell(&[b"", b"", b"", b"3"]),
+                    cell(&[b"", b"", b"", b"4"]),
+                ),
+                (
+                    cell(&[b"", b"", b"", b"Up"]),
+                    cell(&[b"", b"", b"", b"on track"]),
+                    cell(&[b"", b"", b"yes"]),
+                    cell(&[b"", b"final", b"final", b"draft"]),
+                    cell(&[b"", b"TC", b"TC", b"TC", b"Ann"]),
+                    cell(&[
+                        b"",
+                        b"21/07/2024",
+                        b"21/07/2024",
+                        b"21/07/2024",
+                        b"2024-10-20",
+                        b"soon",
+                    ]),
+                ),
+            )
+                .prop_map(|(ragged, (a, b, c, d, e, f), (g, h, i, j, k, m))| {
+                    (ragged, [a, b, c, d, e, f, g, h, i, j, k, m])
+                })
+        }
+
+        /// The record for `cells` in `layout`, made ragged as asked.
+        fn ragged_record(layout: &Layout, ragged: i8, cells: &[Vec<u8>; 12]) -> csv::ByteRecord {
+            let mut rec = record(layout, cells);
+            if ragged < 0 {
+                let fields: Vec<Vec<u8>> = rec
+                    .iter()
+                    .take(rec.len().saturating_sub(1))
+                    .map(<[u8]>::to_vec)
+                    .collect();
+                rec = csv::ByteRecord::from(fields);
+            } else if ragged > 0 {
+                rec.push_field(b"extra");
+            }
+            rec
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
             /// `quick` takes a row only when `row` would take it without a word, and makes
             /// the same candidate; rows that are ragged, not UTF-8, loosely or wrongly coded,
             /// mistimed, normalised, out of range or inconsistent are left to `row`.
             #[test]
-            fn quick_is_row(
-                which in 0..3usize,
-                ragged in proptest::sample::select(vec![0i8, 0, 0, 0, -1, 1]),
-                cells in (
-                    (
-                        cell(&[b"PC 01", b"CT 01", b"MN 01", b"pc 01", b" PC 01", b"XX 99", b""]),
-                        cell(&[b"2024/25 Q1", b"2024/25 Q4", b"2026/27 Q1", b"Apr 2024", b"2024/25", b"junk", b"", b" 2024/25 Q2 "]),
-                        cell(&[b"75.5", b"76", b"0", b"-1", b"101", b"45%", b"1,234", b"[c]", b"x", b"", b"abc", b" 5 ", b"75.50", b"1e3", b"100"]),
-                        cell(&[b"T-A", b"T-B", b"", b"t-a", b"ZZ", b" T-A"]),
-                        cell(&[b"", b"151", b"0", b"1.5", b"x", b"abc", b" 3"]),
-                        cell(&[b"", b"200", b"0", b"2", b"[c]", b"abc"]),
-                    ),
-                    (
-                        cell(&[b"", b"Up", b" padded ", b"\xc2\xa35 more", b"\xa3 5", b"line\nbreak"]),
-                        cell(&[b"", b"on track", b"Off-Track", b"nope"]),
-                        cell(&[b"", b"yes", b"N", b"maybe"]),
-                        cell(&[b"", b"final", b"Provisional", b"draft"]),
-                        cell(&[b"", b"TC", b" J Smith "]),
-                        cell(&[b"", b"2024-07-21", b"21/07/2024", b"31/02/2024", b"soon"]),
-                    ),
-                ),
-            ) {
+            fn quick_is_row(which in 0..3usize, (ragged, cells) in row_cells()) {
                 let fw = fw();
                 let l = &layouts()[which];
-                let ((a, b, c, d, e, f), (g, h, i, j, k, m)) = cells;
-                let cells = [a, b, c, d, e, f, g, h, i, j, k, m];
-                let mut rec = record(l, &cells);
-                if ragged < 0 {
-                    let fields: Vec<Vec<u8>> = rec.iter().take(rec.len().saturating_sub(1)).map(<[u8]>::to_vec).collect();
-                    rec = csv::ByteRecord::from(fields);
-                } else if ragged > 0 {
-                    rec.push_field(b"extra");
-                }
-                let (quick, row, problems) = both(&fw, l, &rec);
+                let (quick, row, problems) = both(&fw, l, &ragged_record(l, ragged, &cells));
                 if let Some(q) = quick {
                     prop_assert_eq!(problems, 0);
                     prop_assert_eq!(Some(q), row);
                 }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+            /// Over a run of rows, one checker offering each row to `quick` first (as
+            /// `check_chunk` does) answers and reports exactly as one that sends every row to
+            /// `row`: what the checker remembers from row to row (codes, periods, dates, the
+            /// last name, the last optional columns, shared as `same_info`) does not depend
+            /// on which path took the rows before.
+            #[test]
+            fn quick_then_row_is_row_over_many_rows(
+                which in 0..3usize,
+                rows in proptest::collection::vec(prop_oneof![row_cells(), mostly_clean_cells(), mostly_clean_cells()], 1..10),
+            ) {
+                let fw = fw();
+                let l = &layouts()[which];
+                let (mut a, mut b) = (Checker::new(&fw, as_of()), Checker::new(&fw, as_of()));
+                let (mut out_a, mut out_b) = (Checked::default(), Checked::default());
+                for (ragged, cells) in &rows {
+                    let rec = ragged_record(l, *ragged, cells);
+                    let via_quick = match a.quick(&rec, l) {
+                        Some(c) => Some(c),
+                        None => a.row(&mut out_a, "r.csv", 2, &rec, l),
+                    };
+                    let via_row = b.row(&mut out_b, "r.csv", 2, &rec, l);
+                    prop_assert_eq!(via_quick, via_row);
+                }
+                prop_assert_eq!(format!("{:?}", out_a.diags), format!("{:?}", out_b.diags));
             }
         }
     }
