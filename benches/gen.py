@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the national-scale pmf benchmark data (deterministic, fixed seed).
 
-    python benches/gen.py [--out benches/data] [--only subset|full|both]
+    python benches/gen.py [--out benches/data] [--only subset|full|both] [--submission]
 
 Writes
   OUT/national/pmf.yaml        framework: England > 30 counties > 300 districts > 7,000 wards,
@@ -17,8 +17,16 @@ whatever the frequency mix (140 quarterly, 30 monthly, 20 half-yearly, 10 annual
 
 About 0.1% of rows are bad in the ways SPEC 2.3 lists (see BAD_KINDS); a few hundred use a lenient
 period spelling (valid) and a few carry commentary. Needs numpy and polars (run.sh's virtualenv).
+
+--submission adds SPEC 2.3's optional columns status, submitted_by, submitted_on to every row and
+writes OUT/national-sub/ and OUT/subset-sub/ instead (the same framework and the same rows
+otherwise): each return (indicator x period) is submitted on one date by the indicator's
+provider, about 3% of them after the framework's deadline_days; the latest period is
+provisional for about 10% of indicators; about 1 row in 10,000 more gets an unreadable date
+(bad-date). Without the flag the output is byte-identical to what it was before the flag existed.
 """
 import argparse
+import datetime as dt
 import os
 import sys
 
@@ -45,6 +53,8 @@ ORGS = [
     ("FRS", "Fire and Rescue Service"), ("DC", "District Councils"), ("SCH", "Schools Forum"),
 ]
 SUPPRESS = ["*", "c", "[c]", "x", "[x]", "z", "[z]", "..", ":", "-", "n/a", "NA"]
+BAD_DATES = ["31/02/2025", "next week", "2025-13-01", "29/02/2025", "tbc", "2025-04-31"]
+DEADLINE_DAYS = 28  # the framework's deadline_days
 BAD_KINDS = [
     "unknown-indicator", "unknown-area", "bad-period", "missing-value", "type-error",
     "normalised-value", "suppressed", "duplicate-row", "conflicting-row", "numerator-mismatch",
@@ -188,7 +198,7 @@ def write_framework(path, inds, counties):
     a("partnership: England Performance Partnership")
     a("year_start: april")
     a("plan: {start: 2022/23, end: 2025/26}")
-    a("deadline_days: 28")
+    a(f"deadline_days: {DEADLINE_DAYS}")
     a("organisations:")
     for c, n in ORGS:
         a(f"  - {{code: {c}, name: {n}}}")
@@ -255,8 +265,35 @@ def write_framework(path, inds, counties):
         f.write("\n".join(L) + "\n")
 
 
-def chunk(x, wards, seed):
-    """All 7,000 x 16 rows of one indicator as a polars DataFrame (ward-major, period-minor)."""
+def period_end(fy, k, ppy):
+    """The last day of a period, from its financial year (start year), position and periods a year."""
+    m = fy * 12 + 3 + k * (12 // ppy)  # the month after the period (0-based months since year 0)
+    return dt.date(m // 12, m % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def submission(x, seed, n_ward):
+    """SPEC 2.3's status, submitted_by, submitted_on for every row of one indicator: one date per
+    return (indicator x period), shared by all its areas' rows, from its own random stream."""
+    rng = np.random.default_rng([seed, x.i, 2])
+    late = rng.random(N_SLOT) < 0.03
+    days = np.where(late, rng.integers(DEADLINE_DAYS + 1, 61, N_SLOT), rng.integers(5, DEADLINE_DAYS + 1, N_SLOT))
+    fmt = "%d/%m/%Y" if x.i % 7 == 0 else "%Y-%m-%d"
+    on = [(period_end(fy, k, x.ppy) + dt.timedelta(days=int(d))).strftime(fmt)
+          for (_, fy, k), d in zip(x.per, days)]
+    status = ["final"] * N_SLOT
+    if rng.random() < 0.10:
+        status[-1] = "provisional"
+    n = n_ward * N_SLOT
+    return {
+        "status": pl.Series(status * n_ward, dtype=pl.String),
+        "submitted_by": pl.repeat(ORGS[x.i % len(ORGS)][0], n, dtype=pl.String, eager=True),
+        "submitted_on": pl.Series(on * n_ward, dtype=pl.String),
+    }
+
+
+def chunk(x, wards, seed, sub=False):
+    """All 7,000 x 16 rows of one indicator as a polars DataFrame (ward-major, period-minor);
+    with sub, also the submission columns."""
     rng = np.random.default_rng([seed, x.i])
     W, S = N_WARD, N_SLOT
     t = np.arange(S)[None, :]
@@ -299,7 +336,27 @@ def chunk(x, wards, seed):
         "denominator": pl.Series(den.ravel()).cast(pl.String) if den is not None else pl.repeat(None, n, dtype=pl.String, eager=True),
         "commentary": pl.repeat(None, n, dtype=pl.String, eager=True),
     })
-    return damage(df, x, rng)
+    if sub:
+        df = df.with_columns(**submission(x, seed, W))
+    df, idx = damage(df, x, rng)
+    if sub:
+        df = bad_dates(df, x, seed, idx)
+    return df
+
+
+def bad_dates(df, x, seed, damaged):
+    """About 1 row in 10,000 more gets an unreadable submitted_on (bad-date), from its own random
+    stream so that the rest of the data stays as without --submission. Never a series' first row,
+    an already damaged row or the row before one (a duplicate or conflicting copy of it)."""
+    rng = np.random.default_rng([seed, x.i, 3])
+    n = df.height
+    k = rng.binomial(n, BAD_RATE / len(BAD_KINDS))
+    w = np.sort(rng.choice(n, size=k, replace=False))
+    w = w[(w % N_SLOT != 0) & ~np.isin(w, damaged) & ~np.isin(w + 1, damaged)]
+    if not len(w):
+        return df
+    on = df["submitted_on"].scatter(w, pl.Series(np.array(BAD_DATES)[rng.integers(0, len(BAD_DATES), len(w))], dtype=pl.String))
+    return df.with_columns(on)
 
 
 def damage(df, x, rng):
@@ -338,12 +395,13 @@ def damage(df, x, rng):
     w = sel("suppressed")
     put("value", w, [SUPPRESS[j % len(SUPPRESS)] for j in range(len(w))])
     put("numerator", w, [None] * len(w)); put("denominator", w, [None] * len(w))
+    sub = [c for c in ("status", "submitted_by", "submitted_on") if c in cols]  # --submission
     w = sel("duplicate-row")
-    for c in ("indicator", "period", "area", "value", "numerator", "denominator"):
+    for c in ["indicator", "period", "area", "value", "numerator", "denominator"] + sub:
         if len(w):
             cols[c] = cols[c].scatter(w, cols[c].gather(w - 1))
     w = sel("conflicting-row")  # same indicator/area/period as the previous row, its own value
-    for c in ("indicator", "period", "area"):
+    for c in ["indicator", "period", "area"] + sub:
         if len(w):
             cols[c] = cols[c].scatter(w, cols[c].gather(w - 1))
     w = sel("numerator-mismatch")
@@ -365,33 +423,37 @@ def damage(df, x, rng):
              "=Data provisional; \"validated\" figures due next month",
              "On track\nsecond line of narrative"]
     put("commentary", cw, [texts[j % len(texts)] for j in range(len(cw))])
-    return pl.DataFrame(cols)
+    return pl.DataFrame(cols), idx
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "data"))
     ap.add_argument("--only", choices=["subset", "full", "both"], default="both")
+    ap.add_argument("--submission", action="store_true",
+                    help="add status, submitted_by, submitted_on; write national-sub/ and subset-sub/")
     a = ap.parse_args()
+    sfx = "-sub" if a.submission else ""
+    NAT, SUB = "national" + sfx, "subset" + sfx
     rng = np.random.default_rng(SEED)
     counties, wards = areas()
     inds = indicators(rng)
     do_full = a.only in ("full", "both")
     do_sub = a.only in ("subset", "both")
-    for name, on in (("national", do_full), ("subset", do_sub)):
+    for name, on in ((NAT, do_full), (SUB, do_sub)):
         if on:
             write_framework(os.path.join(a.out, name, "pmf.yaml"), inds, counties)
             os.makedirs(os.path.join(a.out, name, "returns"), exist_ok=True)
     full_files = []
     if do_full:
-        full_files = [open(os.path.join(a.out, "national", "returns", f"part-{k + 1}.csv"), "wb")
+        full_files = [open(os.path.join(a.out, NAT, "returns", f"part-{k + 1}.csv"), "wb")
                       for k in range(N_FILES)]
-    sub_file = open(os.path.join(a.out, "subset", "returns", "returns.csv"), "wb") if do_sub else None
+    sub_file = open(os.path.join(a.out, SUB, "returns", "returns.csv"), "wb") if do_sub else None
     rows = sub_rows = 0
     per_file = N_IND // N_FILES
     n_ind = N_IND if do_full else SUB_IND
     for x in inds[:n_ind]:
-        df = chunk(x, wards, SEED)
+        df = chunk(x, wards, SEED, a.submission)
         if do_full:
             f = full_files[x.i // per_file]
             df.write_csv(f, include_header=(x.i % per_file == 0))

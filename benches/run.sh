@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The national-scale benchmark: pmf against the floor and the polars / DuckDB / pandas peers.
 #
-#   benches/run.sh [--rows subset|full] [--runs N] [--timeout S] [--pmf PATH] [--base PATH] [--tools LIST]
+#   benches/run.sh [--rows subset|full] [--submission] [--runs N] [--timeout S] [--pmf PATH] [--base PATH]
+#                  [--floor PATH] [--tools LIST]
 #
 #   --rows subset   1,000,000 rows (default)   --rows full   22,400,000 rows (~0.8 GB of CSV)
+#   --submission    returns with SPEC 2.3's status, submitted_by, submitted_on columns
+#                   (benches/data/subset-sub or national-sub, made by gen.py --submission)
 #   --runs N        timed runs per tool (default 5); the table shows the median wall time
 #   --timeout S     give up on a tool after S seconds (shown as "timed out"; default: none)
 #   --pmf PATH      an already built pmf binary (default: cargo build --release in this checkout)
+#   --floor PATH    an already built floor binary (default: cargo build --release --bench floor)
 #   --base PATH     also time this pmf binary (an earlier build) as base-validate and base-report,
 #                   interleaved with the rest, for before/after ratios measured in the same run
 #   --tools LIST    comma-separated subset of: floor,pmf-validate,pmf-report,base-validate,
@@ -19,7 +23,7 @@
 # A tool whose command fails is skipped and marked so in the table. Not part of CI.
 set -euo pipefail
 
-ROWS=subset RUNS=5 PMF_BIN="" BASE_BIN="" TOOLS="" TIMEOUT=""
+ROWS=subset RUNS=5 PMF_BIN="" BASE_BIN="" TOOLS="" TIMEOUT="" SUBMISSION="" FLOOR_BIN=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) ROWS="$2"; shift 2 ;;
@@ -28,12 +32,18 @@ while [ $# -gt 0 ]; do
     --tools) TOOLS="$2"; shift 2 ;;
     --base) BASE_BIN="$2"; shift 2 ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --submission) SUBMISSION=1; shift ;;
+    --floor) FLOOR_BIN="$2"; shift 2 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 case "$ROWS" in subset) SET=subset GEN=subset ;; full) SET=national GEN=full ;;
   *) echo "--rows must be subset or full" >&2; exit 2 ;; esac
+# --submission: the same rows with status, submitted_by, submitted_on, in their own folders
+SFX="" GENFLAGS=""
+[ -n "$SUBMISSION" ] && SFX="-sub" GENFLAGS="--submission"
+SET="$SET$SFX"
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -64,13 +74,14 @@ fi
 # 3. data
 if [ ! -f "$DATA/pmf.yaml" ] || [ -z "$(ls "$DATA/returns/"*.csv 2>/dev/null)" ]; then
   say "generating $DATA"
-  /usr/bin/time -f 'generated in %e s' "$PY" "$HERE/gen.py" --only "$GEN"
+  /usr/bin/time -f 'generated in %e s' "$PY" "$HERE/gen.py" --only "$GEN" $GENFLAGS
 fi
 
 # 4. builds: the floor (a [[bench]] target) and pmf
-say "building the floor"
-FLOOR=""
-if cargo build --release --bench floor --message-format=json-render-diagnostics >"$SCRATCH/floor-build.json" 2>"$SCRATCH/floor-build.log"; then
+FLOOR="$FLOOR_BIN"
+[ -z "$FLOOR" ] && say "building the floor"
+if [ -n "$FLOOR" ]; then :
+elif cargo build --release --bench floor --message-format=json-render-diagnostics >"$SCRATCH/floor-build.json" 2>"$SCRATCH/floor-build.log"; then
   FLOOR="$("$PY" -c 'import json,sys
 for l in open(sys.argv[1]):
     m = json.loads(l)
@@ -171,10 +182,10 @@ LOAD1="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 6. the table
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
-TABLE="$OUT/$ROWS-$STAMP.md"
+TABLE="$OUT/$ROWS$SFX-$STAMP.md"
 FW="${WALL[floor]:-}"
 {
-  echo "pmf benchmark, $ROWS data ($ROWCOUNT rows), median of $RUNS runs, $(nproc) cores, $(date -u +%F)," \
+  echo "pmf benchmark, $ROWS$SFX data ($ROWCOUNT rows), median of $RUNS runs, $(nproc) cores, $(date -u +%F)," \
        "load average before $LOAD0, after $LOAD1; peak MB is the largest peak RSS of the runs"
   echo
   echo "| tool | rows | wall s (median of $RUNS) | x floor | peak MB |"

@@ -16,6 +16,12 @@ OUT_COLUMNS = [
 PROBLEM_COLUMNS = ["file", "line", "column", "code", "severity", "indicator", "area", "period", "message"]
 PPY = {"quarterly": 4, "monthly": 12, "half-yearly": 2, "annual": 1}
 SUPPRESS = ["*", "c", "[c]", "x", "[x]", "z", "[z]", "..", ":", "-", "n/a", "na"]
+# SPEC 2.3 submitted_on: 2024-07-21 or 21/07/2024 (pmf also reads 21-07-2024 and one-digit days and
+# months), a real date in the years 1900-2999; groups: year, month, day of each form
+DATE_RE = (r"^(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})/(\d{1,2})/(\d{4})|(\d{1,2})-(\d{1,2})-(\d{4}))$")
+DATE_YEARS = (1900, 2999)
+STATUS = ["", "final", "provisional"]  # lower case, trimmed; empty means final
+SUBMISSION = ("status", "submittedby", "submittedon")  # normalised header names
 WARNINGS = {"unknown-column", "blank-row", "encoding", "delimiter", "normalised-value", "duplicate-row",
             "missing-return", "late-return"}
 
@@ -84,6 +90,13 @@ def report_end_month(quarter, year):
     fy = int(year[:4])
     q = int(quarter[1])
     return fy * 12 + 3 + 3 * q - 1
+
+
+def deadline(endm, days):
+    """The deadline of a return for a period ending in month endm (year*12 + month-1): the
+    period's last day plus the framework's deadline_days."""
+    first_after = dt.date((endm + 1) // 12, (endm + 1) % 12 + 1, 1)
+    return first_after - dt.timedelta(days=1) + dt.timedelta(days=days)
 
 
 def today_month():

@@ -40,6 +40,8 @@ def q(s):
 
 
 def load(con, fw, path):
+    """Reads the framework and returns into tables; True when any file has SPEC 2.3's submission
+    columns (status, submitted_by, submitted_on)."""
     con.register("ind_df", pd.DataFrame(fw["indicators"]))
     con.register("area_df", pd.DataFrame(fw["areas"]))
     con.register("tgt_df", pd.DataFrame(fw["targets"]))
@@ -48,13 +50,15 @@ def load(con, fw, path):
     con.execute("CREATE TABLE areas AS SELECT * FROM area_df")
     con.execute("CREATE TABLE tgt AS SELECT * FROM tgt_df")
     parts = []
+    sub = False
     for k, f in enumerate(C.csv_files(path)):
         con.execute(f"CREATE TABLE raw{k} AS SELECT * FROM read_csv({q(f)}, all_varchar=true, header=true)")
         cols = {c.lower().replace(" ", "").replace("_", ""): c for c in
                 [r[0] for r in con.execute(f"DESCRIBE raw{k}").fetchall()]}
+        sub = sub or any(c in cols for c in C.SUBMISSION)
         sel = ", ".join(f'coalesce("{cols[c]}", \'\') AS {c}' if c in cols else f"'' AS {c}"
                         for c in ("indicator", "period", "area", "value", "numerator", "denominator",
-                                  "commentary", "prediction", "status"))
+                                  "commentary", "prediction") + C.SUBMISSION)
         nl = " + ".join(f"length({c}) - length(replace({c}, chr(10), ''))"
                         for c in ("indicator", "period", "area", "value", "commentary"))
         parts.append(f"""SELECT {q(f)} AS file, rowid + 2 + sum(nl) OVER (ORDER BY rowid) - nl AS line, *
@@ -65,7 +69,7 @@ def load(con, fw, path):
     CREATE TABLE r1 AS
     WITH a AS (
       SELECT file, line, trim(indicator) AS indicator, coalesce(nullif(trim(area), ''), {da}) AS area,
-             period, value, numerator, denominator, commentary, prediction,
+             period, value, numerator, denominator, commentary, prediction, status, submittedon,
              regexp_extract(upper(trim(period)), {q(PERIOD_RE)}, ['y1','y2','k1','n1','k2','n2','y3','y4']) AS g,
              upper(trim(period)) AS p
       FROM r0),
@@ -104,6 +108,21 @@ def load(con, fw, path):
     FROM g""")
     sup = ", ".join(q(s) for s in C.SUPPRESS)
     tm = C.today_month()
+    if sub:
+        # submission columns: status final/provisional (empty: final), submitted_on a real date
+        part = lambda *g: ", ".join(f"nullif(dg.{x}, '')" for x in g)
+        years = f"BETWEEN {C.DATE_YEARS[0]} AND {C.DATE_YEARS[1]}"
+        sub_a = f""", lower(trim(status)) AS st, trim(submittedon) AS ds,
+        regexp_extract(trim(submittedon), {q(C.DATE_RE)}, ['y1', 'm1', 'd1', 'd2', 'm2', 'y2', 'd3', 'm3', 'y3']) AS dg"""
+        sub_b = f""", NOT coalesce(st IN ({", ".join(q(x) for x in C.STATUS)}), false) AS e_status,
+        TRY_CAST(coalesce({part('y1', 'y2', 'y3')}) || '-' || lpad(coalesce({part('m1', 'm2', 'm3')}), 2, '0')
+                 || '-' || lpad(coalesce({part('d1', 'd2', 'd3')}), 2, '0') AS DATE) AS on0"""
+        sub_c = f""", CASE WHEN year(on0) {years} THEN on0 END AS sub_on,
+        ds <> '' AND NOT coalesce(year(on0) {years}, false) AS e_date"""
+        sub_x, sub_bad = "dg, on0, st, ", " OR e_status OR e_date"
+        sub_st = ", CASE WHEN st = '' THEN 'final' ELSE st END AS st"
+    else:
+        sub_a, sub_b, sub_c, sub_x, sub_bad, sub_st = "", "", "", "", "", ", 'final' AS st"
     con.execute(f"""
     CREATE TABLE r AS
     WITH a AS (
@@ -115,7 +134,7 @@ def load(con, fw, path):
         CASE WHEN pfreq = 'monthly' THEN printf('%d-%02d', fy + (k + 3) // 13, (k + 2) % 12 + 1)
              WHEN pfreq = 'annual' THEN printf('%d/%02d', fy, (fy + 1) % 100)
              WHEN pfreq IS NOT NULL THEN printf('%d/%02d %s%d', fy, (fy + 1) % 100, CASE pfreq WHEN 'quarterly' THEN 'Q' ELSE 'H' END, k)
-        END AS canon
+        END AS canon{sub_a}
       FROM r1),
     b AS (
       SELECT *, frequency IS NULL AS e_ind, NOT known_area AS e_area, pfreq IS NULL AS e_period,
@@ -123,18 +142,19 @@ def load(con, fw, path):
         empty AS e_missing, NOT empty AND NOT suppressed AND val IS NULL AS e_type,
         coalesce((unit = 'percent' AND NOT val BETWEEN 0 AND 100) OR (unit = 'count' AND val < 0) OR den = 0, false) AS e_range,
         coalesce(val IS NOT NULL AND num IS NOT NULL AND den > 0
-                 AND abs(val - num / den * scale) > 0.5 * pow(10, -decimals) + 1e-9, false) AS e_mismatch
+                 AND abs(val - num / den * scale) > 0.5 * pow(10, -decimals) + 1e-9, false) AS e_mismatch{sub_b}
       FROM a),
     c AS (
       SELECT *, NOT (e_ind OR e_area OR e_period OR e_freq) AS keyed,
-        count(*) OVER w AS grp, count(DISTINCT vs) OVER w AS nuniq, min(line) OVER w AS first_line
+        count(*) OVER w AS grp, count(DISTINCT vs) OVER w AS nuniq, min(line) OVER w AS first_line{sub_c}
       FROM b WINDOW w AS (PARTITION BY indicator, area, idx))
-    SELECT * EXCLUDE (grp, nuniq, first_line),
+    SELECT * EXCLUDE ({sub_x}grp, nuniq, first_line){sub_st},
       keyed AND grp > 1 AND nuniq > 1 AS e_conflict,
       keyed AND grp > 1 AND nuniq = 1 AND line <> first_line AS w_dup,
       e_ind OR e_area OR e_period OR e_freq OR e_future OR e_missing OR e_type OR e_range OR e_mismatch
-        OR (keyed AND grp > 1 AND nuniq > 1) AS bad
+        OR (keyed AND grp > 1 AND nuniq > 1){sub_bad} AS bad
     FROM c""")
+    return sub
 
 
 PROBLEMS = [
@@ -150,6 +170,9 @@ PROBLEMS = [
     ("e_conflict", "conflicting-row", "value", "'another row has the same indicator, area and period with a different value'"),
     ("w_dup", "duplicate-row", "", "'this row repeats an earlier one'"),
     ("normalised", "normalised-value", "value", "printf('''%s'' was read as %s', value, vnorm)"),
+    # only when the returns have the submission columns
+    ("e_status", "type-error", "status", "printf('the status ''%s'' is not final or provisional', trim(status))"),
+    ("e_date", "bad-date", "submitted_on", "printf('''%s'' is not a date (write dates as 2024-07-21 or 21/07/2024)', ds)"),
 ]
 
 LABEL = """CASE WHEN {f} = 'monthly' THEN printf('%d-%02d', ({i} + 3) // 12, ({i} + 3) % 12 + 1)
@@ -158,22 +181,40 @@ LABEL = """CASE WHEN {f} = 'monthly' THEN printf('%d-%02d', ({i} + 3) // 12, ({i
   ELSE printf('%d/%02d', {i}, ({i} + 1) % 100) END"""
 
 
-def validate(con, fw):
+def validate(con, fw, sub):
     sels = [f"""SELECT file, line, '{col}' AS "column", '{code}' AS code,
                '{"warning" if code in C.WARNINGS else "error"}' AS severity, indicator, area,
                coalesce(canon, period) AS period, {msg} AS message FROM r WHERE {flag}"""
-            for flag, code, col, msg in PROBLEMS]
-    label = LABEL.format(f="i.frequency", p="i.ppy", i="d.idx")
-    sels.append(f"""
-      SELECT '' AS file, NULL AS line, '' AS "column", 'missing-return' AS code, 'warning' AS severity,
-             d.indicator, d.area, {label} AS period,
-             printf('no return from %s (lead %s)', i.provider, i.lead) AS message
+            for flag, code, col, msg in PROBLEMS if sub or flag not in ("e_status", "e_date")]
+    # the returns due at the latest period: each indicator's period ending then, for each area
+    # that ever sent it a value, with the month in which it ends
+    con.execute("""
+      CREATE TABLE due AS
+      SELECT d.*, i.frequency, i.ppy, i.provider, i.lead, last.m AS endm
       FROM (SELECT DISTINCT indicator, area FROM r WHERE NOT bad AND val IS NOT NULL) s
       JOIN ind i USING (indicator)
       CROSS JOIN (SELECT max(endm) AS m FROM r WHERE NOT bad) last
       JOIN LATERAL (SELECT s.indicator, s.area, (last.m - 2) // (12 // i.ppy) - 1 AS idx) d ON true
-      WHERE (last.m - 2) % (12 // i.ppy) = 0
-        AND NOT EXISTS (SELECT 1 FROM r WHERE NOT r.bad AND r.indicator = d.indicator AND r.area = d.area AND r.idx = d.idx)""")
+      WHERE (last.m - 2) % (12 // i.ppy) = 0""")
+    label = LABEL.format(f="d.frequency", p="d.ppy", i="d.idx")
+    sels.append(f"""
+      SELECT '' AS file, NULL AS line, '' AS "column", 'missing-return' AS code, 'warning' AS severity,
+             d.indicator, d.area, {label} AS period,
+             printf('no return from %s (lead %s)', d.provider, d.lead) AS message
+      FROM due d
+      WHERE NOT EXISTS (SELECT 1 FROM r WHERE NOT r.bad AND r.indicator = d.indicator AND r.area = d.area AND r.idx = d.idx)""")
+    if sub:
+        # the due returns (the last row of a repeated key) that arrived after the deadline
+        sels.append(f"""
+      SELECT file, line, 'submitted_on' AS "column", 'late-return' AS code, 'warning' AS severity,
+             indicator, area, period,
+             printf('%s was due by %s and arrived on %s, %d days late: provider %s, lead %s',
+                    period, deadline, sub_on, sub_on - deadline, provider, lead) AS message
+      FROM (SELECT r.file, r.line, d.indicator, d.area, {label} AS period, d.provider, d.lead, r.sub_on,
+                   last_day(make_date(d.endm // 12, d.endm % 12 + 1, 1)) + {fw["deadline_days"]} AS deadline
+            FROM due d JOIN r ON NOT r.bad AND r.indicator = d.indicator AND r.area = d.area AND r.idx = d.idx
+            QUALIFY r.line = max(r.line) OVER (PARTITION BY d.indicator, d.area, d.idx))
+      WHERE sub_on > deadline""")
     return con.sql(" UNION ALL ".join(sels) + " ORDER BY file NULLS LAST, line NULLS LAST")
 
 
@@ -186,7 +227,7 @@ def report(con, fw, quarter, year):
     con.execute(f"""CREATE TABLE indx AS SELECT *, (({R} - 2) // (12 // ppy)) - 1 AS rep_idx,
         {fy_r} * ppy + ppy - 1 AS fc_idx, {f'{pe} * ppy + ppy - 1' if pe else 'NULL'} AS plan_idx FROM ind""")
     con.execute("""CREATE TABLE lvl AS SELECT indicator, area, idx, fy, k, val AS value, num, den,
-                   commentary, prediction, 'final' AS status FROM r WHERE NOT bad AND NOT w_dup""")
+                   commentary, prediction, st AS status FROM r WHERE NOT bad AND NOT w_dup""")
     con.execute("CREATE TABLE nchild AS SELECT parent AS area, count(*) AS nchild FROM areas GROUP BY parent")
     maxd = con.execute("SELECT max(depth) FROM areas").fetchone()[0]
     con.execute("CREATE TABLE allv0 AS SELECT * FROM lvl")
@@ -335,8 +376,8 @@ def main():
     con.execute(f"SET threads = {os.cpu_count()}")
     # spill to the system temp folder, not ./.tmp in whatever folder the peer runs from
     con.execute(f"SET temp_directory = {q(os.path.join(tempfile.gettempdir(), 'duckdb_peer'))}")
-    load(con, fw, a.returns)
-    rel = validate(con, fw) if a.command == "validate" else report(con, fw, a.quarter, a.year)
+    sub = load(con, fw, a.returns)
+    rel = validate(con, fw, sub) if a.command == "validate" else report(con, fw, a.quarter, a.year)
     out = "/dev/stdout" if a.output == "-" else a.output
     rel.write_csv(out, header=True)
     print(f"{a.command}: done", file=sys.stderr)

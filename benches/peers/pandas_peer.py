@@ -18,18 +18,22 @@ S = ["indicator", "area"]
 
 
 def read_returns(path):
+    """All returns as one DataFrame of text columns, and whether any file has SPEC 2.3's
+    submission columns (status, submitted_by, submitted_on)."""
     frames = []
+    sub = False
     for f in C.csv_files(path):
         df = pd.read_csv(f, dtype=str, keep_default_na=False, engine="pyarrow")
         df.columns = [c.lower().replace(" ", "").replace("_", "") for c in df.columns]
-        for c in ("area", "numerator", "denominator", "commentary", "prediction", "status"):
+        sub = sub or any(c in df for c in C.SUBMISSION)
+        for c in ("area", "numerator", "denominator", "commentary", "prediction") + C.SUBMISSION:
             if c not in df:
                 df[c] = ""
         nl = sum(df[c].str.count("\n") for c in ("indicator", "period", "area", "value", "commentary"))
         df["line"] = np.arange(len(df)) + 2 + nl.cumsum() - nl
         df["file"] = f
         frames.append(df)
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True), sub
 
 
 def label(idx, freq, ppy):
@@ -45,7 +49,7 @@ def label(idx, freq, ppy):
 def parse(fw, path):
     inds = pd.DataFrame(fw["indicators"])
     areas = pd.DataFrame(fw["areas"])
-    df = read_returns(path)
+    df, sub = read_returns(path)
     df["indicator"] = df["indicator"].str.strip()
     df["area"] = df["area"].str.strip().replace("", fw["default_area"])
     df = df.merge(inds[["indicator", "frequency", "unit", "scale", "measure"]], on="indicator", how="left")
@@ -85,6 +89,22 @@ def parse(fw, path):
     df["num"] = pd.to_numeric(df["numerator"].str.strip(), errors="coerce").astype(float)
     df["den"] = pd.to_numeric(df["denominator"].str.strip(), errors="coerce").astype(float)
     dec = v.str.extract(r"\.(\d+)$")[0].str.len().fillna(0).astype(float)
+    if sub:
+        # submission columns: status final/provisional (empty: final), submitted_on a real date
+        df["status"] = df["status"].str.strip()
+        st = df["status"].str.lower()
+        ds = df["submittedon"].str.strip()
+        d = ds.str.extract(C.DATE_RE)  # year, month, day of each of the three forms
+        iso = (d[0].fillna(d[5]).fillna(d[8]) + "-" + d[1].fillna(d[4]).fillna(d[7]).str.zfill(2)
+               + "-" + d[2].fillna(d[3]).fillna(d[6]).str.zfill(2))
+        on = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+        df["sub_on"] = on.where(on.dt.year.between(*C.DATE_YEARS))
+        df["ds"] = ds
+        df["e_date"] = (ds != "") & df["sub_on"].isna()
+        df["e_status"] = ~st.isin(C.STATUS)
+        df["st"] = st.replace("", "final")
+    else:
+        df["st"] = "final"
     tm = C.today_month()
     df["e_ind"] = df["frequency"].isna()
     df["e_area"] = ~df["known_area"]
@@ -105,8 +125,8 @@ def parse(fw, path):
     df["e_conflict"] = (keyed & (grp > 1) & (nuniq > 1)).astype(bool)
     df["w_dup"] = (keyed & (grp > 1) & (nuniq == 1) & (df["line"] != first)).astype(bool)
     errs = ["e_ind", "e_area", "e_period", "e_freq", "e_future", "e_missing", "e_type", "e_range", "e_mismatch", "e_conflict"]
-    df["bad"] = df[errs].any(axis=1)
-    return df
+    df["bad"] = df[errs + (["e_status", "e_date"] if sub else [])].any(axis=1)
+    return df, sub
 
 
 def f(fmt, df, *cols):
@@ -131,12 +151,17 @@ PROBLEMS = [
     ("e_conflict", "conflicting-row", "value", ("another row has the same indicator, area and period with a different value",)),
     ("w_dup", "duplicate-row", "", ("this row repeats an earlier one",)),
     ("normalised", "normalised-value", "value", ("'{}' was read as {}", "value", "vnorm")),
+    # only when the returns have the submission columns
+    ("e_status", "type-error", "status", ("the status '{}' is not final or provisional", "status")),
+    ("e_date", "bad-date", "submitted_on", ("'{}' is not a date (write dates as 2024-07-21 or 21/07/2024)", "ds")),
 ]
 
 
-def validate(fw, df):
+def validate(fw, df, sub):
     parts = []
     for flag, code, col, msg in PROBLEMS:
+        if flag not in df:  # the submission checks, without submission columns
+            continue
         d = df[df[flag]]
         parts.append(pd.DataFrame({
             "file": d["file"], "line": d["line"], "column": col, "code": code,
@@ -156,6 +181,20 @@ def validate(fw, df):
         "file": "", "line": pd.NA, "column": "", "code": "missing-return", "severity": "warning",
         "indicator": m["indicator"], "area": m["area"], "period": label(m["idx"], m["frequency"], m["ppy"]),
         "message": f("no return from {} (lead {})", m, "provider", "lead")}))
+    if sub:
+        # the due returns (the last row of a repeated key) that arrived after the deadline
+        deadline = pd.Timestamp(C.deadline(int(last), fw["deadline_days"]))
+        r = due.merge(ok[KEY + ["file", "line", "sub_on"]], on=KEY).sort_values("line").drop_duplicates(KEY, keep="last")
+        r = r[r["sub_on"] > deadline].copy()
+        r["period"] = label(r["idx"], r["frequency"], r["ppy"])
+        r["deadline"] = deadline.strftime("%Y-%m-%d")
+        r["on"] = r["sub_on"].dt.strftime("%Y-%m-%d")
+        r["days"] = (r["sub_on"] - deadline).dt.days
+        parts.append(pd.DataFrame({
+            "file": r["file"], "line": r["line"], "column": "submitted_on", "code": "late-return", "severity": "warning",
+            "indicator": r["indicator"], "area": r["area"], "period": r["period"],
+            "message": f("{} was due by {} and arrived on {}, {} days late: provider {}, lead {}", r,
+                         "period", "deadline", "on", "days", "provider", "lead")}))
     out = pd.concat(parts, ignore_index=True)
     out["line"] = out["line"].astype("Int64")
     return out.sort_values(["file", "line"], na_position="last", kind="stable")
@@ -171,9 +210,8 @@ def report(fw, df, quarter, year):
     inds["rep_idx"] = (R - 2) // (12 // inds["ppy"]) - 1
     inds["fc_idx"] = fy_r * inds["ppy"] + inds["ppy"] - 1
     inds["plan_idx"] = pe * inds["ppy"] + inds["ppy"] - 1 if pe else np.nan
-    good = df.loc[~df["bad"] & ~df["w_dup"], ["indicator", "area", "idx", "fy", "k", "val", "num", "den", "commentary", "prediction"]]
-    good = good.rename(columns={"val": "value"}).astype({"idx": "int64", "fy": "int64", "k": "int64"})
-    good["status"] = "final"
+    good = df.loc[~df["bad"] & ~df["w_dup"], ["indicator", "area", "idx", "fy", "k", "val", "num", "den", "commentary", "prediction", "st"]]
+    good = good.rename(columns={"val": "value", "st": "status"}).astype({"idx": "int64", "fy": "int64", "k": "int64"})
     # roll-ups (4.6)
     a = pd.DataFrame(fw["areas"])
     nchild = a.groupby("parent").size().rename("nchild")
@@ -330,8 +368,8 @@ def report(fw, df, quarter, year):
 def main():
     a = C.args(__doc__)
     fw = C.load_framework(a.framework)
-    df = parse(fw, a.returns)
-    out = validate(fw, df) if a.command == "validate" else report(fw, df, a.quarter, a.year)
+    df, sub = parse(fw, a.returns)
+    out = validate(fw, df, sub) if a.command == "validate" else report(fw, df, a.quarter, a.year)
     out.to_csv(sys.stdout if a.output == "-" else a.output, index=False)
     print(f"{a.command}: {len(out)} rows", file=sys.stderr)
 

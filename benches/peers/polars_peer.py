@@ -27,12 +27,16 @@ def label(idx):
 
 
 def read_returns(path):
+    """All returns as one LazyFrame of text columns, and whether any file has SPEC 2.3's
+    submission columns (status, submitted_by, submitted_on)."""
     frames = []
+    sub = False
     for f in C.csv_files(path):
         lf = pl.scan_csv(f, infer_schema=False)
         cols = {c.lower().replace(" ", "").replace("_", ""): c for c in lf.collect_schema().names()}
+        sub = sub or any(c in cols for c in C.SUBMISSION)
         lf = lf.select(*[pl.col(orig).fill_null("").alias(norm) for norm, orig in cols.items()])
-        for c in ("area", "numerator", "denominator", "commentary", "prediction", "status"):
+        for c in ("area", "numerator", "denominator", "commentary", "prediction") + C.SUBMISSION:
             if c not in cols:
                 lf = lf.with_columns(pl.lit("").alias(c))
         # physical line of each record: header is line 1; embedded newlines push later records down
@@ -41,13 +45,14 @@ def read_returns(path):
         lf = (lf.with_row_index("row")
               .with_columns(file=pl.lit(f), line=(pl.col("row") + 2 + nl.cum_sum() - nl).cast(pl.Int64)))
         frames.append(lf)
-    return pl.concat(frames)
+    return pl.concat(frames), sub
 
 
 def parse(fw, path):
     inds = pl.LazyFrame(fw["indicators"])
     areas = pl.LazyFrame(fw["areas"]).select("area", "depth")
-    lf = read_returns(path).with_columns(
+    lf, sub = read_returns(path)
+    lf = lf.with_columns(
         pl.col("indicator").str.strip_chars(),
         pl.col("area").str.strip_chars().replace("", fw["default_area"]),
     )
@@ -107,6 +112,20 @@ def parse(fw, path):
         den=pl.col("denominator").str.strip_chars().cast(pl.Float64, strict=False),
         decimals=pl.col("vnorm").str.extract(r"\.(\d+)$").str.len_chars().fill_null(0).cast(pl.Int32),
     )
+    if sub:
+        # submission columns: status final/provisional (empty: final), submitted_on a real date
+        lf = lf.with_columns(st=pl.col("status").str.strip_chars().str.to_lowercase(),
+                             ds=pl.col("submittedon").str.strip_chars())
+        d = pl.col("ds").str.extract_groups(C.DATE_RE)
+        part = lambda *k: pl.coalesce(*(d.struct.field(str(i)) for i in k))
+        lf = lf.with_columns(on=pl.format("{}-{}-{}", part(1, 6, 9), part(2, 5, 8).str.zfill(2), part(3, 4, 7).str.zfill(2))
+                             .str.to_date("%Y-%m-%d", strict=False))
+        lf = lf.with_columns(on=pl.when(pl.col("on").dt.year().is_between(*C.DATE_YEARS)).then("on"))
+        lf = lf.with_columns(e_date=(pl.col("ds") != "") & pl.col("on").is_null(),
+                             e_status=~pl.col("st").is_in(C.STATUS),
+                             st=pl.col("st").replace("", "final"))
+    else:
+        lf = lf.with_columns(st=pl.lit("final"))
     tm = C.today_month()
     lf = lf.with_columns(
         e_ind=pl.col("frequency").is_null(),
@@ -130,8 +149,8 @@ def parse(fw, path):
         w_dup=keyed & (grp > 1) & (nuniq == 1) & (pl.col("line") != pl.col("line").min().over(ERR_KEY)),
     )
     errs = [c for c in ("e_ind", "e_area", "e_period", "e_freq", "e_future", "e_missing", "e_type",
-                        "e_range", "e_mismatch", "e_conflict")]
-    return lf.with_columns(bad=pl.any_horizontal(pl.col(c).fill_null(False) for c in errs))
+                        "e_range", "e_mismatch", "e_conflict")] + (["e_status", "e_date"] if sub else [])
+    return lf.with_columns(bad=pl.any_horizontal(pl.col(c).fill_null(False) for c in errs)), sub
 
 
 PROBLEMS = [  # flag, code, column, message
@@ -147,16 +166,19 @@ PROBLEMS = [  # flag, code, column, message
     ("e_conflict", "conflicting-row", "value", pl.lit("another row has the same indicator, area and period with a different value")),
     ("w_dup", "duplicate-row", "", pl.lit("this row repeats an earlier one")),
     ("normalised", "normalised-value", "value", pl.format("'{}' was read as {}", "value", "vnorm")),
+    # only when the returns have the submission columns
+    ("e_status", "type-error", "status", pl.format("the status '{}' is not final or provisional", pl.col("status").str.strip_chars())),
+    ("e_date", "bad-date", "submitted_on", pl.format("'{}' is not a date (write dates as 2024-07-21 or 21/07/2024)", "ds")),
 ]
 
 
-def validate(fw, lf):
+def validate(fw, lf, sub):
     lf = lf.cache()
     parts = [lf.filter(pl.col(flag).fill_null(False)).select(
         "file", "line", column=pl.lit(col), code=pl.lit(code),
         severity=pl.lit("warning" if code in C.WARNINGS else "error"),
         indicator="indicator", area="area", period=pl.coalesce("canon", "period"), message=msg)
-        for flag, code, col, msg in PROBLEMS]
+        for flag, code, col, msg in PROBLEMS if sub or flag not in ("e_status", "e_date")]
     # completeness at the latest period: each (indicator, area) that ever sent a value must have
     # a row for its period ending with the latest period's end month
     ok = lf.filter(~pl.col("bad"))
@@ -173,7 +195,22 @@ def validate(fw, lf):
                        severity=pl.lit("warning"), indicator="indicator", area="area",
                        period=label("idx"),
                        message=pl.format("no return from {} (lead {})", "provider", "lead")))
-    out = pl.concat(parts + [missing]).sort("file", "line", nulls_last=True)
+    parts.append(missing)
+    if sub:
+        # the due returns (the last row of a repeated key) that arrived after the period's end +
+        # deadline_days
+        deadline = (pl.date(pl.col("endm") // 12, pl.col("endm") % 12 + 1, 1).dt.month_end()
+                    + pl.duration(days=fw["deadline_days"]))
+        late = (due.join(ok.select("indicator", "area", "idx", "file", "line", "on"), on=["indicator", "area", "idx"])
+                .filter(pl.col("line") == pl.col("line").max().over("indicator", "area", "idx"))
+                .with_columns(deadline=deadline).filter(pl.col("on") > pl.col("deadline"))
+                .select("file", "line", column=pl.lit("submitted_on"), code=pl.lit("late-return"),
+                        severity=pl.lit("warning"), indicator="indicator", area="area", period=label("idx"),
+                        message=pl.format("{} was due by {} and arrived on {}, {} days late: provider {}, lead {}",
+                                          label("idx"), "deadline", "on",
+                                          (pl.col("on") - pl.col("deadline")).dt.total_days(), "provider", "lead")))
+        parts.append(late)
+    out = pl.concat(parts).sort("file", "line", nulls_last=True)
     return out.collect(engine="streaming")
 
 
@@ -194,7 +231,7 @@ def report(fw, lf, quarter, year):
     )
     good = (lf.filter(~pl.col("bad") & ~pl.col("w_dup"))
             .select("indicator", "area", "idx", "fy", "k", value="val", num="num", den="den",
-                    commentary="commentary", prediction="prediction", status=pl.lit("final"))
+                    commentary="commentary", prediction="prediction", status="st")
             .collect().lazy())
     # roll-up: wards -> districts -> counties -> England (4.6)
     a = pl.DataFrame(fw["areas"])
@@ -368,9 +405,9 @@ def report(fw, lf, quarter, year):
 def main():
     a = C.args(__doc__)
     fw = C.load_framework(a.framework)
-    lf = parse(fw, a.returns)
+    lf, sub = parse(fw, a.returns)
     if a.command == "validate":
-        out = validate(fw, lf)
+        out = validate(fw, lf, sub)
     else:
         out = report(fw, lf, a.quarter, a.year)
     if a.output == "-":
