@@ -502,11 +502,39 @@ type ParsedPeriod = Result<(Period, bool), crate::period::PeriodError>;
 struct Layout {
     cols: [Option<usize>; 12],
     width: usize,
+    /// [`Layout::has_extras`], computed once.
+    extras: bool,
 }
 
 impl Layout {
+    fn new(cols: [Option<usize>; 12], width: usize) -> Layout {
+        let mut layout = Layout {
+            cols,
+            width,
+            extras: false,
+        };
+        layout.extras = [
+            Col::Prediction,
+            Col::ActionPlan,
+            Col::Status,
+            Col::SubmittedBy,
+            Col::SubmittedOn,
+        ]
+        .iter()
+        .any(|&c| layout.get(c).is_some());
+        layout
+    }
+
+    #[inline(always)]
     fn get(&self, c: Col) -> Option<usize> {
         self.cols[c as usize]
+    }
+
+    /// Whether the file has any of `prediction`, `action_plan`, `status`, `submitted_by` and
+    /// `submitted_on` (most returns have none: their rows skip those checks).
+    #[inline(always)]
+    fn has_extras(&self) -> bool {
+        self.extras
     }
 }
 
@@ -649,10 +677,7 @@ impl Reader<'_> {
                 }
             }
         }
-        let layout = Layout {
-            cols,
-            width: record.len(),
-        };
+        let layout = Layout::new(cols, record.len());
         self.date_columns[file_index as usize] =
             layout.get(Col::SubmittedOn).map_or(0, |i| i as u32 + 1);
         let missing: Vec<&str> = [
@@ -863,7 +888,9 @@ impl Reader<'_> {
                 *warned = true;
                 self.diags.push(encoding_warning(name, rec.line));
             }
-            self.diags.extend(diags.by_ref().take(rec.diags as usize));
+            if rec.diags > 0 {
+                self.diags.extend(diags.by_ref().take(rec.diags as usize));
+            }
             if let Some(mut c) = rec.keep {
                 let p = parts.get(c.parts as usize).copied();
                 let info = match c.info.take() {
@@ -951,12 +978,7 @@ impl Reader<'_> {
         info: Option<&mut LastInfo>,
     ) {
         let fw = self.framework;
-        let (indicator, area, period, value) = (
-            c.indicator as usize,
-            c.area as usize,
-            c.period,
-            c.value.get(),
-        );
+        let (indicator, area, period) = (c.indicator as usize, c.area as usize, c.period);
         let value_col = layout.get(Col::Value).map_or(0, |i| i as u32 + 1);
         let (ind_text, area_text) = match &c.texts {
             Some(t) => (t[0].as_str(), t[1].as_str()),
@@ -981,6 +1003,8 @@ impl Reader<'_> {
             period.seq(),
         );
         if first != next {
+            // Unpacked only here: nearly every row is new.
+            let value = c.value.get();
             let first_obs = &self.observations[first];
             let conflicted = self.dropped[first];
             let first_file = self.files[first_obs.file as usize].clone();
@@ -1094,10 +1118,10 @@ fn article(word: &str) -> String {
 
 #[inline]
 fn newlines(rec: &csv::ByteRecord) -> u64 {
-    // Nearly always none, in a record of a few dozen bytes: a plain scan costs less than
-    // setting up a vector search.
+    // Nearly always none, in a record of a few dozen bytes: a scan without an early exit,
+    // which the compiler turns into a few vector instructions, costs less than a search.
     let bytes = rec.as_slice();
-    if !bytes.contains(&b'\n') {
+    if !bytes.iter().fold(false, |any, &b| any | (b == b'\n')) {
         return 0;
     }
     memchr::memchr_iter(b'\n', bytes).count() as u64

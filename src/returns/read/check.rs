@@ -421,9 +421,8 @@ impl<'f> Checker<'f> {
         }
         let whole = std::str::from_utf8(rec.as_slice()).ok()?;
         let cells = QuickCells { rec, whole, layout };
-        let cell = |c: Col| cells.get(c);
         let fw = self.framework;
-        let ind_code = trim(cell(Col::Indicator)?);
+        let ind_code = trim(cells.get(Col::Indicator)?);
         if ind_code.is_empty() {
             return None;
         }
@@ -431,7 +430,7 @@ impl<'f> Checker<'f> {
             return None;
         };
         let ind = &fw.indicators[indicator];
-        let area_code = trim(cell(Col::Area)?);
+        let area_code = trim(cells.get(Col::Area)?);
         let area = if area_code.is_empty() {
             fw.default_area()
         } else {
@@ -440,8 +439,8 @@ impl<'f> Checker<'f> {
                 _ => return None,
             }
         };
-        let period = self.quick_period(cell(Col::Period)?, ind.frequency)?;
-        let value = match value::parse(cell(Col::Value)?, ind.unit == Unit::Percent) {
+        let period = self.quick_period(cells.get(Col::Period)?, ind.frequency)?;
+        let value = match value::parse(cells.get(Col::Value)?, ind.unit == Unit::Percent) {
             Cell::Number {
                 value,
                 normalised: None,
@@ -449,8 +448,8 @@ impl<'f> Checker<'f> {
             Cell::Suppressed => None,
             _ => return None,
         };
-        let numerator = quick_part(cell(Col::Numerator)?)?;
-        let denominator = quick_part(cell(Col::Denominator)?)?;
+        let numerator = quick_part(cells.get(Col::Numerator)?)?;
+        let denominator = quick_part(cells.get(Col::Denominator)?)?;
         if let Some(v) = value {
             let out_of_range = match ind.unit {
                 Unit::Percent => v < Decimal::ZERO || v > Decimal::ONE_HUNDRED,
@@ -469,17 +468,25 @@ impl<'f> Checker<'f> {
                 return None;
             }
         }
-        let prediction = prediction_of(cell(Col::Prediction)?)?;
-        let action_plan = action_plan_of(trim(cell(Col::ActionPlan)?))?;
-        let status = status_of(trim(cell(Col::Status)?))?;
-        let submitted_on = self.submitted_on(trim(cell(Col::SubmittedOn)?))?;
-        let info = self.info(
-            trim(cell(Col::Commentary)?),
-            prediction,
-            action_plan,
-            trim(cell(Col::SubmittedBy)?),
-            submitted_on,
-        );
+        let commentary = trim(cells.get(Col::Commentary)?);
+        let (info, status) = if layout.has_extras() {
+            let prediction = prediction_of(cells.get(Col::Prediction)?)?;
+            let action_plan = action_plan_of(trim(cells.get(Col::ActionPlan)?))?;
+            let status = status_of(trim(cells.get(Col::Status)?))?;
+            let submitted_on = self.submitted_on(trim(cells.get(Col::SubmittedOn)?))?;
+            let info = self.info(
+                commentary,
+                prediction,
+                action_plan,
+                trim(cells.get(Col::SubmittedBy)?),
+                submitted_on,
+            );
+            (info, status)
+        } else {
+            // The file has none of those columns: what `info` and `status_of` make of
+            // empty cells.
+            (self.info(commentary, None, None, "", None), Status::Final)
+        };
         Some(checking(
             (indicator, area, area_code.is_empty()),
             period,
@@ -889,6 +896,7 @@ fn period_slot(hint: Option<Frequency>) -> usize {
 /// What [`Checker::quick`] and [`Checker::row`] return for a row they take: its indicator, area
 /// and whether the area cell was empty, its period and value, its numerator and denominator,
 /// status, optional columns and the codes as written when they were not the framework's.
+#[inline(always)]
 fn checking(
     (indicator, area, area_blank): (usize, usize, bool),
     period: Period,
@@ -1142,7 +1150,7 @@ mod tests {
         /// The columns in `COLUMNS` order, each at its field index in the file, or absent.
         fn layout(cols: [Option<usize>; 12]) -> Layout {
             let width = cols.iter().flatten().max().map_or(0, |m| m + 1);
-            Layout { cols, width }
+            Layout::new(cols, width)
         }
 
         /// Every column, the benchmark's seven, and the three required.
