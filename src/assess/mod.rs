@@ -617,7 +617,10 @@ fn build_series(
             ok.then(|| (o.area, o.period.seq(), o.file, o.line, i))
         })
         .collect();
-    keyed.sort_unstable();
+    // Nearly sorted already (returns usually come area by area, period by period): a stable
+    // sort merges the runs it finds, where an unstable one starts over. The keys are
+    // distinct (the index is in each), so the order is the same.
+    keyed.sort();
     let mut series: Vec<Series> = vec![Series::default(); n_areas];
     // The areas with returns (keyed is sorted by area), each series sized once.
     let mut own: Vec<usize> = Vec::new();
@@ -669,36 +672,42 @@ fn build_series(
         if children.is_empty() {
             continue;
         }
-        let mut seqs: Vec<i32> = children
-            .iter()
-            .filter_map(|&c| series.get(c))
-            .flat_map(|s| s.0.iter().map(|e| e.seq))
-            .collect();
-        seqs.sort_unstable();
-        seqs.dedup();
         let mut added = Vec::new();
-        // Each child's entries are sorted by period, as are `seqs`: one cursor per child
-        // walks them once, rather than a search per child and period.
+        // Each child's entries are sorted by period, one per period: one cursor per child
+        // walks them once, and the periods to roll up are met in order as the least period
+        // at any cursor (a merge of the children's periods, without collecting and sorting
+        // them).
         cursors.clear();
         cursors.resize(children.len(), 0);
-        for seq in seqs {
-            if series[parent].get(seq).is_some() {
-                continue; // its own return wins
-            }
+        let entries_of = |c: usize| series.get(c).map_or(&[][..], |s| &s.0[..]);
+        loop {
+            let next = children
+                .iter()
+                .zip(&cursors)
+                .filter_map(|(&c, &at)| entries_of(c).get(at).map(|e| e.seq))
+                .min();
+            let Some(seq) = next else { break };
+            // Its own return wins: the children's entries of that period are passed over.
+            let own = series[parent].get(seq).is_some();
             parts.clear();
             for (&c, at) in children.iter().zip(cursors.iter_mut()) {
-                let entries = series.get(c).map_or(&[][..], |s| &s.0[..]);
-                while entries.get(*at).is_some_and(|e| e.seq < seq) {
+                let here = entries_of(c).get(*at).filter(|e| e.seq == seq);
+                if here.is_some() {
                     *at += 1;
                 }
-                parts.push(match entries.get(*at).filter(|e| e.seq == seq) {
-                    Some(e) => rollup::Part {
-                        value: e.value,
-                        numerator: e.numerator,
-                        denominator: e.denominator,
-                    },
-                    None => rollup::Part::default(),
-                });
+                if !own {
+                    parts.push(match here {
+                        Some(e) => rollup::Part {
+                            value: e.value,
+                            numerator: e.numerator,
+                            denominator: e.denominator,
+                        },
+                        None => rollup::Part::default(),
+                    });
+                }
+            }
+            if own {
+                continue;
             }
             let entry = match rollup::roll_up(indicator.aggregate, indicator.scale, &parts) {
                 rollup::RollUp::Value {

@@ -783,3 +783,54 @@ mod no_panic {
         }
     }
 }
+
+/// What `csv::Writer::write_record` makes of the rows' records: the bytes
+/// `render::csv::block` must write.
+fn csv_writers_block(fw: &Framework, rows: &[super::Row]) -> Vec<u8> {
+    use crate::render::csv::{record, Cell, PeriodText};
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut periods = PeriodText::default();
+    for row in rows {
+        let cells = record(fw, row, periods.of(row.period));
+        let fields: Vec<Vec<u8>> = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Text(t) => crate::render::safe_cell(t).as_bytes().to_vec(),
+                Cell::Number(d) => d.to_string().into_bytes(),
+                Cell::Empty => Vec::new(),
+            })
+            .collect();
+        w.write_record(&fields).unwrap();
+    }
+    w.into_inner().unwrap()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// `render::csv::block` writes, byte for byte, what the csv crate's writer writes: texts
+    /// with delimiters, quotes, line breaks, formula characters and many bytes, in the cells
+    /// that change by row (commentary) and those quoted once per indicator (name, lead).
+    #[test]
+    fn block_is_the_csv_writers(
+        texts in proptest::collection::vec("[a-z ,\"=+\\-@\\n\\r\\té]{0,12}|[a-z\"]{200,300}", 1..8),
+        names in proptest::collection::vec("[A-Za-z ,\"=\\n]{0,20}", 2),
+    ) {
+        let (mut fw, rs, opts) = interleaved_at_q2();
+        fw.indicators[0].name = names[0].clone();
+        if let Some(lead) = fw.indicators[1].lead.as_mut() {
+            lead.name = names[1].clone();
+        }
+        let all = assess(&fw, &rs, &opts);
+        let mut rows = all.rows.clone();
+        for (k, row) in rows.iter_mut().enumerate() {
+            let t = &texts[k % texts.len()];
+            row.commentary = (!t.is_empty()).then(|| t.clone());
+        }
+        proptest::prop_assert!(rows.len() > 4);
+        let got = crate::render::csv::block(&fw, rows.iter()).unwrap();
+        proptest::prop_assert_eq!(
+            String::from_utf8(got).unwrap(),
+            String::from_utf8(csv_writers_block(&fw, &rows)).unwrap()
+        );
+    }
+}

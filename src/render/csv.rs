@@ -168,30 +168,136 @@ pub fn header(out: &mut dyn Write) -> io::Result<()> {
 
 /// The CSV text of some rows (no header): [`write`] in parts, for a report rendered as it is
 /// assessed (the records of one indicator at a time, in order).
+///
+/// Written with the csv crate's own engine (`csv_core`), straight into one buffer: numbers
+/// never need quoting and are written as they are; the cells that depend on the indicator
+/// alone (theme, priority, code, name; lead, organisation) are quoted once per indicator, not
+/// once per row. The bytes are exactly those `csv::Writer::write_record` writes (the test
+/// `block_is_the_csv_writers` compares them).
 pub fn block<'a>(fw: &Framework, rows: impl Iterator<Item = &'a Row>) -> io::Result<Vec<u8>> {
     let most = rows.size_hint().1.unwrap_or(0).min(1 << 20);
-    let mut w = ::csv::WriterBuilder::new()
-        .buffer_capacity(1 << 16)
-        .from_writer(Vec::with_capacity(most * 192));
+    let mut out = Out::with_capacity(most * 192);
     // One reused buffer for the numbers, rather than a String per cell.
     let mut number = Vec::new();
     let mut periods = PeriodText::default();
+    // The indicator whose constant cells these are: its first four, and lead and organisation.
+    let mut constant: Option<(usize, Vec<u8>, Vec<u8>)> = None;
     for row in rows {
         let cells = record(fw, row, periods.of(row.period));
-        for c in &cells {
-            match c {
-                Cell::Text(t) => w.write_field(safe_cell(t).as_bytes()),
-                Cell::Number(d) => {
-                    number.clear();
-                    super::push_decimal(&mut number, *d);
-                    w.write_field(&number)
+        if constant.as_ref().is_none_or(|c| c.0 != row.indicator) {
+            let mut quoted = |cells: &[Cell]| {
+                let mut o = Out::with_capacity(256);
+                for c in cells {
+                    o.cell(c, &mut number);
+                    o.delimiter();
                 }
-                Cell::Empty => w.write_field(b""),
-            }
-            .map_err(crate::render::csv_error)?;
+                o.finish()
+            };
+            constant = Some((row.indicator, quoted(&cells[..4]), quoted(&cells[22..24])));
         }
-        w.write_record(None::<&[u8]>)
-            .map_err(crate::render::csv_error)?;
+        let Some((_, head, middle)) = &constant else {
+            continue; // set just above
+        };
+        out.raw(head);
+        for c in &cells[4..22] {
+            out.cell(c, &mut number);
+            out.delimiter();
+        }
+        out.raw(middle);
+        out.cell(&cells[24], &mut number);
+        out.delimiter();
+        out.cell(&cells[25], &mut number);
+        out.terminator();
     }
-    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+    Ok(out.finish())
+}
+
+/// CSV text being written by `csv_core` into a buffer kept initialised up to its length:
+/// the text is `buf[..pos]`.
+struct Out {
+    buf: Vec<u8>,
+    pos: usize,
+    engine: ::csv_core::Writer,
+}
+
+impl Out {
+    fn with_capacity(n: usize) -> Out {
+        Out {
+            buf: vec![0; n.max(64)],
+            pos: 0,
+            // As `csv::Writer` has it: commas, quotes where necessary, doubled quotes, `\n`.
+            engine: ::csv_core::WriterBuilder::new()
+                .terminator(::csv_core::Terminator::Any(b'\n'))
+                .build(),
+        }
+    }
+
+    /// At least `n` bytes of room after `pos`.
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        if self.buf.len() - self.pos < n {
+            let grown = (self.buf.len() * 2).max(self.pos + n);
+            self.buf.resize(grown, 0);
+        }
+        &mut self.buf[self.pos..]
+    }
+
+    /// Bytes already CSV (whole fields, each followed by its delimiter).
+    fn raw(&mut self, bytes: &[u8]) {
+        self.room(bytes.len())[..bytes.len()].copy_from_slice(bytes);
+        self.pos += bytes.len();
+    }
+
+    fn cell(&mut self, cell: &Cell, number: &mut Vec<u8>) {
+        match cell {
+            Cell::Text(t) => self.field(safe_cell(t).as_bytes()),
+            Cell::Number(d) => {
+                // Digits, a point and a sign: never quoted.
+                number.clear();
+                super::push_decimal(number, *d);
+                self.raw(number);
+            }
+            Cell::Empty => self.field(b""),
+        }
+    }
+
+    fn field(&mut self, mut input: &[u8]) {
+        let mut want = input.len() + 2;
+        loop {
+            self.room(want);
+            let (res, nin, nout) = self.engine.field(input, &mut self.buf[self.pos..]);
+            self.pos += nout;
+            input = &input[nin..];
+            if res == ::csv_core::WriteResult::InputEmpty {
+                return;
+            }
+            want = 2 * input.len() + 2;
+        }
+    }
+
+    fn delimiter(&mut self) {
+        loop {
+            self.room(2);
+            let (res, n) = self.engine.delimiter(&mut self.buf[self.pos..]);
+            self.pos += n;
+            if res == ::csv_core::WriteResult::InputEmpty {
+                return;
+            }
+        }
+    }
+
+    fn terminator(&mut self) {
+        loop {
+            self.room(3);
+            let (res, n) = self.engine.terminator(&mut self.buf[self.pos..]);
+            self.pos += n;
+            if res == ::csv_core::WriteResult::InputEmpty {
+                return;
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.buf.truncate(self.pos);
+        self.buf
+    }
 }
