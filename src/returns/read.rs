@@ -463,14 +463,6 @@ impl Firsts {
     }
 }
 
-/// The merge's copy of a chunk's last new optional columns ([`check::Info`]), and their index
-/// in `Returns::infos` once a row with them is kept.
-#[derive(Default)]
-struct LastInfo {
-    info: Option<super::RowInfo>,
-    index: Option<u32>,
-}
-
 /// A file whose header has been read: its first chunk of records and how to read them.
 struct Opened {
     first: Chunk,
@@ -880,7 +872,10 @@ impl Reader<'_> {
     ) -> Vec<check::Rec> {
         let mut diags = checked.diags.into_iter();
         let parts = std::mem::take(&mut checked.parts);
-        let mut last_info = LastInfo::default();
+        // The chunk's optional columns, each given its index in `Returns::infos` when a row
+        // with them is first kept.
+        let infos = std::mem::take(&mut checked.infos);
+        let mut kept_as: Vec<Option<u32>> = vec![None; infos.len()];
         for rec in checked.recs.drain(..) {
             self.blank_lines(name, *next_line, u64::from(rec.line));
             *next_line = rec.next_line();
@@ -891,20 +886,15 @@ impl Reader<'_> {
             if rec.diags > 0 {
                 self.diags.extend(diags.by_ref().take(rec.diags as usize));
             }
-            if let Some(mut c) = rec.keep {
+            if let Some(c) = rec.keep {
                 let p = parts.get(c.parts as usize).copied();
-                let info = match c.info.take() {
-                    Some(info) => {
-                        last_info = LastInfo {
-                            info: Some(*info),
-                            index: None,
-                        };
-                        Some(&mut last_info)
-                    }
-                    None if c.same_info => Some(&mut last_info),
-                    None => None,
-                };
-                self.keep((file_index, name, rec.line), layout, c, p, info);
+                self.keep(
+                    (file_index, name, rec.line),
+                    layout,
+                    c,
+                    p,
+                    (&infos, &mut kept_as),
+                );
             }
         }
         if let Some(message) = checked.error {
@@ -975,7 +965,7 @@ impl Reader<'_> {
         layout: &Layout,
         c: check::Candidate,
         parts: Option<super::PackedParts>,
-        info: Option<&mut LastInfo>,
+        (infos, kept_as): (&[super::RowInfo], &mut [Option<u32>]),
     ) {
         let fw = self.framework;
         let (indicator, area, period) = (c.indicator as usize, c.area as usize, c.period);
@@ -1054,16 +1044,16 @@ impl Reader<'_> {
             return;
         }
 
-        let info_index = match info {
-            None => super::NO_INFO,
-            Some(last) => match last.index {
-                Some(i) => i,
-                None => {
-                    let i = self.intern_info(last.info.clone());
-                    last.index = Some(i);
-                    i
-                }
-            },
+        // The row's optional columns, interned when a row with them is first kept.
+        let local = c.info as usize;
+        let info_index = match (infos.get(local), kept_as.get(local).copied().flatten()) {
+            (None, _) => super::NO_INFO,
+            (Some(_), Some(i)) => i,
+            (Some(info), None) => {
+                let i = self.intern_info(Some(info.clone()));
+                kept_as[local] = Some(i);
+                i
+            }
         };
         self.observations.push(Observation {
             indicator: c.indicator,

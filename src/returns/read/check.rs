@@ -36,12 +36,10 @@ pub(crate) struct Candidate {
     /// reads every record, so they are not carried in each.
     pub parts: u32,
     pub status: Status,
-    /// The row's optional columns when new ([`Info::new`]).
-    pub info: Option<Box<RowInfo>>,
-    /// With `info` empty: its optional columns are the chunk's last new ones ([`Info::same`]).
-    /// Beside `info` rather than in an `Info`, whose padding would make every [`Rec`] 8 bytes
-    /// longer.
-    pub same_info: bool,
+    /// Index into [`Checked::infos`] of the row's optional columns, or
+    /// [`crate::returns::NO_INFO`]: rows share an entry (a return usually has one name on
+    /// every row, and one date per return), so nothing is allocated per row.
+    pub info: u32,
     /// The indicator and area codes as written, when they are not the framework's spelling.
     pub texts: Option<Box<[String; 2]>>,
     /// Whether the area cell was empty (the default area).
@@ -52,28 +50,7 @@ pub(crate) struct Candidate {
 /// denominator, if any, beside it.
 pub(crate) type Checking = (Candidate, Option<PackedParts>);
 
-/// A kept row's optional columns: none, new ones, or the same as the last new ones of this
-/// chunk (a return usually has one name and one date on every row: nothing is allocated for
-/// those). A box and a flag rather than an enum, which would not fit in the box's niche.
-#[derive(Debug, PartialEq)]
-pub(crate) struct Info {
-    pub new: Option<Box<RowInfo>>,
-    /// With `new` empty: the same as the chunk's last new ones.
-    pub same: bool,
-}
-
-impl Info {
-    const NONE: Info = Info {
-        new: None,
-        same: false,
-    };
-    const SAME: Info = Info {
-        new: None,
-        same: true,
-    };
-}
-
-/// One record's outcome: 72 bytes, and every record of a file passes from a checker to the
+/// One record's outcome: 64 bytes, and every record of a file passes from a checker to the
 /// merge through memory.
 pub(crate) struct Rec {
     /// The physical line the record starts on (saturated at `u32::MAX`, as in diagnostics).
@@ -94,6 +71,14 @@ impl Rec {
     }
 }
 
+/// Optional columns without commentary, as a key of [`Checker::info_ids`].
+type InfoKey = (
+    Option<Prediction>,
+    Option<bool>,
+    Option<std::sync::Arc<str>>,
+    Option<NaiveDate>,
+);
+
 /// A checked chunk: its records in order, and their problems.
 #[derive(Default)]
 pub(crate) struct Checked {
@@ -101,6 +86,8 @@ pub(crate) struct Checked {
     pub diags: Vec<Diagnostic>,
     /// The kept rows' numerators and denominators (see [`Candidate::parts`]).
     pub parts: Vec<PackedParts>,
+    /// The kept rows' distinct optional columns (see [`Candidate::info`]).
+    pub infos: Vec<RowInfo>,
     /// A read error after the chunk's last record.
     pub error: Option<String>,
 }
@@ -160,8 +147,12 @@ pub(crate) struct Checker<'f> {
     dates: FxHashMap<Box<str>, Option<Option<NaiveDate>>>,
     /// The last `submitted_by`: a return usually names one person on every row.
     last_submitter: Option<std::sync::Arc<str>>,
-    /// The optional columns of the last row in this chunk that had any.
-    last_info: Option<RowInfo>,
+    /// This chunk's distinct optional columns ([`Checked::infos`]), those without commentary
+    /// by value (a date per return and period, a name, a prediction: a handful a chunk), and
+    /// the index of the last row's.
+    infos: Vec<RowInfo>,
+    info_ids: FxHashMap<InfoKey, u32>,
+    last_info: u32,
     /// Set when a field read for the current record was not UTF-8.
     non_utf8: bool,
 }
@@ -192,11 +183,14 @@ pub(crate) fn check_chunk(
         recs,
         diags: Vec::new(),
         parts: Vec::new(),
+        infos: Vec::new(),
         error: chunk.error.clone(),
     };
     let mut record = csv::ByteRecord::new();
-    // `Info::Same` refers to rows of this chunk only.
-    checker.last_info = None;
+    // `Candidate::info` refers to this chunk's table only.
+    checker.infos.clear();
+    checker.info_ids.clear();
+    checker.last_info = crate::returns::NO_INFO;
     loop {
         match csv.read_byte_record(&mut record) {
             Ok(true) => {
@@ -232,6 +226,7 @@ pub(crate) fn check_chunk(
             }
         }
     }
+    out.infos = std::mem::take(&mut checker.infos);
     out
 }
 
@@ -246,7 +241,9 @@ impl<'f> Checker<'f> {
             areas: FxHashMap::default(),
             dates: FxHashMap::default(),
             last_submitter: None,
-            last_info: None,
+            infos: Vec::new(),
+            info_ids: FxHashMap::default(),
+            last_info: crate::returns::NO_INFO,
             non_utf8: false,
         }
     }
@@ -355,8 +352,9 @@ impl<'f> Checker<'f> {
         }
     }
 
-    /// A row's optional columns (texts trimmed): none, the same as the chunk's last row with
-    /// any, or new.
+    /// A row's optional columns (texts trimmed): their index in this chunk's table
+    /// ([`Checked::infos`]), or `NO_INFO` when there are none. The same as the last row's,
+    /// or (without commentary) as any earlier row's of the chunk, share its entry.
     #[inline]
     fn info(
         &mut self,
@@ -365,37 +363,55 @@ impl<'f> Checker<'f> {
         action_plan: Option<bool>,
         submitted_by: &str,
         submitted_on: Option<NaiveDate>,
-    ) -> Info {
+    ) -> u32 {
         if commentary.is_empty()
             && prediction.is_none()
             && action_plan.is_none()
             && submitted_by.is_empty()
             && submitted_on.is_none()
         {
-            return Info::NONE;
+            return crate::returns::NO_INFO;
         }
-        if let Some(last) = &self.last_info {
+        if let Some(last) = self.infos.get(self.last_info as usize) {
             if last.commentary.as_deref().unwrap_or("") == commentary
                 && last.prediction == prediction
                 && last.action_plan == action_plan
                 && last.submitted_by.as_deref().unwrap_or("") == submitted_by
                 && last.submitted_on == submitted_on
             {
-                return Info::SAME;
+                return self.last_info;
             }
         }
-        let info = RowInfo {
-            commentary: (!commentary.is_empty()).then(|| commentary.to_string()),
-            prediction,
-            action_plan,
-            submitted_by: self.submitter(submitted_by),
-            submitted_on,
+        let submitted_by = self.submitter(submitted_by);
+        let id = if commentary.is_empty() {
+            let key = (prediction, action_plan, submitted_by, submitted_on);
+            match self.info_ids.get(&key) {
+                Some(&id) => id,
+                None => {
+                    let id = self.infos.len() as u32;
+                    self.infos.push(RowInfo {
+                        commentary: None,
+                        prediction,
+                        action_plan,
+                        submitted_by: key.2.clone(),
+                        submitted_on,
+                    });
+                    self.info_ids.insert(key, id);
+                    id
+                }
+            }
+        } else {
+            self.infos.push(RowInfo {
+                commentary: Some(commentary.to_string()),
+                prediction,
+                action_plan,
+                submitted_by,
+                submitted_on,
+            });
+            (self.infos.len() - 1) as u32
         };
-        self.last_info = Some(info.clone());
-        Info {
-            new: Some(Box::new(info)),
-            same: false,
-        }
+        self.last_info = id;
+        id
     }
 
     /// A field as text: UTF-8, or else Windows-1252 (noted for the file's one warning).
@@ -903,7 +919,7 @@ fn checking(
     value: Option<Decimal>,
     (numerator, denominator): (Option<Decimal>, Option<Decimal>),
     status: Status,
-    info: Info,
+    info: u32,
     texts: Option<Box<[String; 2]>>,
 ) -> Checking {
     (
@@ -914,8 +930,7 @@ fn checking(
             value: Packed::new(value),
             parts: crate::returns::NO_PARTS,
             status,
-            info: info.new,
-            same_info: info.same,
+            info,
             texts,
             area_blank,
         },
@@ -1091,8 +1106,8 @@ mod tests {
     }
 
     #[test]
-    fn a_record_passes_to_the_merge_in_72_bytes() {
-        assert_eq!(std::mem::size_of::<super::Rec>(), 72);
+    fn a_record_passes_to_the_merge_in_64_bytes() {
+        assert_eq!(std::mem::size_of::<super::Rec>(), 64);
     }
 
     #[test]
@@ -1376,7 +1391,7 @@ mod tests {
             /// Over a run of rows, one checker offering each row to `quick` first (as
             /// `check_chunk` does) answers and reports exactly as one that sends every row to
             /// `row`: what the checker remembers from row to row (codes, periods, dates, the
-            /// last name, the last optional columns, shared as `same_info`) does not depend
+            /// last name, the chunk's table of optional columns) does not depend
             /// on which path took the rows before.
             #[test]
             fn quick_then_row_is_row_over_many_rows(
@@ -1397,6 +1412,8 @@ mod tests {
                     prop_assert_eq!(via_quick, via_row);
                 }
                 prop_assert_eq!(format!("{:?}", out_a.diags), format!("{:?}", out_b.diags));
+                // The candidates' optional columns are indices into the same table.
+                prop_assert_eq!(&a.infos, &b.infos);
             }
         }
     }

@@ -136,6 +136,33 @@ fn each_row_keeps_its_own_submitter_and_date() {
         .map(|o| r.info(o).and_then(|i| i.submitted_by.as_deref()))
         .collect();
     assert_eq!(names, vec![Some("Ann"), Some("Bob")]);
+
+    // One name, a date per period (a multi-period return, area by area), and commentary on
+    // some rows: each row keeps its own date and commentary, and equal columns share an entry.
+    let (r, d) = run(&[("c.csv", b"indicator,period,area,value,submitted_by,submitted_on,commentary\nCT 01,2024/25 Q1,T-A,1,Ann,2024-07-21,\nCT 01,2024/25 Q2,T-A,2,Ann,2024-10-20,\nCT 01,2024/25 Q1,T-B,3,Ann,2024-07-21,\nCT 01,2024/25 Q2,T-B,4,Ann,2024-10-20,late\nCT 01,2024/25 Q3,T-B,5,Ann,2024-10-20,late\n")]);
+    assert_eq!(summary(&d), Vec::<String>::new());
+    let seen: Vec<(Option<NaiveDate>, Option<&str>)> = r
+        .observations
+        .iter()
+        .map(|o| {
+            let info = r.info(o);
+            (
+                info.and_then(|i| i.submitted_on),
+                info.and_then(|i| i.commentary.as_deref()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (day(2024, 7, 21), None),
+            (day(2024, 10, 20), None),
+            (day(2024, 7, 21), None),
+            (day(2024, 10, 20), Some("late")),
+            (day(2024, 10, 20), Some("late")),
+        ]
+    );
+    assert_eq!(r.infos.len(), 3);
 }
 
 #[test]
