@@ -27,8 +27,8 @@ pub fn direction(
         return Direction::NA;
     };
     let better = match polarity {
-        Polarity::Higher => now.cmp(&then),
-        Polarity::Lower => then.cmp(&now),
+        Polarity::Higher => super::cmp_decimal(now, then),
+        Polarity::Lower => super::cmp_decimal(then, now),
         Polarity::None => return Direction::NA,
     };
     match better {

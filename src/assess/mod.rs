@@ -209,6 +209,19 @@ pub fn round_out(d: Decimal, dp: u32) -> Decimal {
         .normalize()
 }
 
+/// `a.cmp(&b)`, exactly, quickly when the two have the same scale (a value and its target
+/// usually do): their mantissas are then in the same units. A national report makes tens of
+/// millions of these comparisons (RAG, direction, every period of the escalation walk).
+#[inline]
+pub fn cmp_decimal(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    if a.scale() == b.scale() {
+        // -0 and 0 both have mantissa 0, and are equal as decimals too.
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(&b)
+    }
+}
+
 /// Round to exactly `dp` places, half away from zero (0.5 is shown 0.50); never `-0.00`.
 pub fn round_fixed(d: Decimal, dp: u32) -> Decimal {
     let mut r = d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
@@ -484,6 +497,8 @@ fn assess_indicator(
         .filter(|&&a| series[a].0.iter().any(|e| e.value.is_some()))
         .count();
     rows.reserve_exact(with_value + 1);
+    // One list of forecast points for every row, refilled.
+    let mut points = Vec::new();
     for &area in &touched {
         let s = &series[area];
         let has_value = s.0.iter().any(|e| e.value.is_some());
@@ -503,6 +518,7 @@ fn assess_indicator(
             tables.infos,
             &targets,
             &missing,
+            &mut points,
         ));
     }
     rows
@@ -769,6 +785,7 @@ fn make_row(
     infos: &[crate::returns::RowInfo],
     targets: &TargetTable,
     missing: &[Vec<usize>],
+    points: &mut Vec<forecast::Point>,
 ) -> Row {
     let info = |o: &Observation| infos.get(o.info as usize);
     let indicator = &framework.indicators[ii];
@@ -862,15 +879,16 @@ fn make_row(
     }
     let stage = walker.stage;
 
-    let mut points: Vec<forecast::Point> = Vec::with_capacity(series.0.len());
+    points.clear();
     points.extend(series.0.iter().filter_map(|e| e.value.map(|v| (e.seq, v))));
+    let points = &points[..];
     let forecast_at = |at: Period| {
         make_forecast(
             framework,
             indicator,
             area,
             targets,
-            &points,
+            points,
             shown,
             at,
             value,

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use rust_decimal::Decimal;
 
-use super::Rag;
+use super::{cmp_decimal, Rag};
 use crate::framework::{Polarity, RagKind};
 
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
@@ -39,8 +39,8 @@ pub fn deviation_pct(value: Decimal, target: Decimal, polarity: Polarity) -> Opt
 /// a target of 0 is "worse than 0"). Always false for polarity `none`.
 pub fn is_below(value: Decimal, target: Decimal, polarity: Polarity) -> bool {
     match polarity {
-        Polarity::Higher => value < target,
-        Polarity::Lower => value > target,
+        Polarity::Higher => cmp_decimal(value, target) == Ordering::Less,
+        Polarity::Lower => cmp_decimal(value, target) == Ordering::Greater,
         Polarity::None => false,
     }
 }
@@ -48,8 +48,8 @@ pub fn is_below(value: Decimal, target: Decimal, polarity: Polarity) -> bool {
 /// Whether the value meets the target (on or better than it); `None` for polarity `none`.
 pub fn meets(value: Decimal, target: Decimal, polarity: Polarity) -> Option<bool> {
     match polarity {
-        Polarity::Higher => Some(value >= target),
-        Polarity::Lower => Some(value <= target),
+        Polarity::Higher => Some(cmp_decimal(value, target) != Ordering::Less),
+        Polarity::Lower => Some(cmp_decimal(value, target) != Ordering::Greater),
         Polarity::None => None,
     }
 }
@@ -59,7 +59,7 @@ pub fn meets(value: Decimal, target: Decimal, polarity: Polarity) -> Option<bool
 fn cmp_dev(g: Decimal, target: Decimal, threshold: Decimal) -> Ordering {
     let abs = target.abs();
     match (g.checked_mul(HUNDRED), threshold.checked_mul(abs)) {
-        (Some(l), Some(r)) => l.cmp(&r),
+        (Some(l), Some(r)) => cmp_decimal(l, r),
         // Only for values near Decimal's range: divide instead.
         _ => match g.checked_div(abs).map(|d| d.checked_mul(HUNDRED)) {
             Some(Some(dev)) => dev.cmp(&threshold),

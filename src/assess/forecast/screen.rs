@@ -44,11 +44,20 @@ const POW10: [f64; 29] = [
 
 /// A decimal as the nearest double, or nearly (two roundings).
 fn approx(d: Decimal) -> f64 {
-    let m = d.mantissa();
-    // A 64-bit mantissa (nearly every value) converts in hardware; wider ones in software.
-    let m = match i64::try_from(m) {
-        Ok(m) => m as f64,
-        Err(_) => m as f64,
+    // A mantissa of 64 bits (nearly every value) converts in hardware; a wider one in
+    // software. (Written from the parts: from an `i128` that fits in 64 bits, the compiler
+    // makes the software conversion anyway.) Both give the double nearest the mantissa.
+    let parts = d.unpack();
+    let magnitude = if parts.hi == 0 {
+        ((u64::from(parts.mid) << 32) | u64::from(parts.lo)) as f64
+    } else {
+        d.mantissa().unsigned_abs() as f64
+    };
+    // (A negative zero's mantissa is 0: plain zero, as before.)
+    let m = if parts.negative && magnitude != 0.0 {
+        -magnitude
+    } else {
+        magnitude
     };
     m / POW10[(d.scale() as usize).min(28)]
 }
@@ -229,14 +238,33 @@ fn origins(
     points: &[Point],
     h: i32,
     window: usize,
-    mut each: impl FnMut([(f64, f64); 3]),
+    each: impl FnMut([(f64, f64); 3]),
 ) -> Option<()> {
     let h = i64::from(h);
-    if !(1..=SPAN).contains(&h) {
+    if !(1..=SPAN).contains(&h) || points.len() > WINDOW {
         return None;
     }
-    let ys: Vec<f64> = points.iter().map(|p| approx(p.1)).collect();
-    if points.len() > WINDOW || ys.iter().any(|y| y.is_nan() || y.abs() > LARGEST) {
+    // The values as doubles, in a list each thread reuses (a national report walks over a
+    // million series).
+    thread_local! {
+        static YS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    YS.with_borrow_mut(|ys| {
+        ys.clear();
+        ys.extend(points.iter().map(|p| approx(p.1)));
+        origins_of(points, ys, h, window, each)
+    })
+}
+
+/// [`origins`] with the values as doubles (`ys`).
+fn origins_of(
+    points: &[Point],
+    ys: &[f64],
+    h: i64,
+    window: usize,
+    mut each: impl FnMut([(f64, f64); 3]),
+) -> Option<()> {
+    if ys.iter().any(|y| y.is_nan() || y.abs() > LARGEST) {
         return None;
     }
     for i in 2..points.len() {
@@ -294,4 +322,32 @@ fn origins(
         each([last, mean, (actual - t, magnitude)]);
     }
     Some(())
+}
+
+#[cfg(test)]
+mod approx_tests {
+    use rust_decimal::Decimal;
+
+    proptest::proptest! {
+        /// `approx` is the mantissa converted to the nearest double, divided by the power of
+        /// ten: bit for bit, for any decimal (negative zero too).
+        #[test]
+        fn approx_is_the_mantissa_as_a_double(
+            lo in proptest::prelude::any::<u32>(), mid in proptest::prelude::any::<u32>(),
+            hi in proptest::prelude::any::<u32>(), negative in proptest::prelude::any::<bool>(),
+            scale in 0u32..=28, size in 0u8..4,
+        ) {
+            let (mid, hi) = match size { 0 | 3 => (0, 0), 1 => (mid, 0), _ => (mid, hi) };
+            let lo = if size == 3 { 0 } else { lo };
+            let d = Decimal::from_parts(lo, mid, hi, negative, scale);
+            let want = d.mantissa() as f64 / super::POW10[scale as usize];
+            proptest::prop_assert_eq!(super::approx(d).to_bits(), want.to_bits());
+            // A zero that says it is negative, whichever way it was made: plain zero.
+            for z in ["-0", "-0.00"] {
+                let mut z: Decimal = z.parse().unwrap();
+                z.set_sign_negative(true);
+                proptest::prop_assert_eq!(super::approx(z).to_bits(), 0f64.to_bits());
+            }
+        }
+    }
 }
