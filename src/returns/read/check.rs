@@ -468,8 +468,8 @@ impl<'f> Checker<'f> {
         let denominator = quick_part(cells.get(Col::Denominator)?)?;
         if let Some(v) = value {
             let out_of_range = match ind.unit {
-                Unit::Percent => v < Decimal::ZERO || v > Decimal::ONE_HUNDRED,
-                Unit::Count => v < Decimal::ZERO,
+                Unit::Percent => below_zero(v) || above_hundred(v),
+                Unit::Count => below_zero(v),
                 _ => false,
             };
             if out_of_range {
@@ -1067,6 +1067,19 @@ fn ratio_within(v: Decimal, n: Decimal, d: Decimal, scale: Decimal) -> Option<bo
 }
 
 /// The powers of ten an `i128` holds: 10^0 to 10^38.
+/// `v < 0`, without a decimal comparison (a negative zero is zero).
+#[inline(always)]
+fn below_zero(v: Decimal) -> bool {
+    v.is_sign_negative() && !v.is_zero()
+}
+
+/// `v > 100`, exactly, without a decimal comparison: the mantissa against 100 in the value's
+/// units (at most 100 × 10^28, well within an `i128`).
+#[inline(always)]
+fn above_hundred(v: Decimal) -> bool {
+    v.mantissa() > 100 * POW10[v.scale().min(28) as usize]
+}
+
 const POW10: [i128; 39] = {
     let mut table = [1i128; 39];
     let mut i = 1;
@@ -1108,6 +1121,42 @@ mod tests {
     #[test]
     fn a_record_passes_to_the_merge_in_64_bytes() {
         assert_eq!(std::mem::size_of::<super::Rec>(), 64);
+    }
+
+    proptest::proptest! {
+        /// The range checks without decimal comparisons are the comparisons, for any decimal.
+        #[test]
+        fn range_checks_are_decimal_comparisons(
+            lo in proptest::prelude::any::<u32>(), mid in proptest::prelude::any::<u32>(),
+            hi in proptest::prelude::any::<u32>(), negative in proptest::prelude::any::<bool>(),
+            scale in 0u32..=28, size in 0u8..4,
+        ) {
+            let (mid, hi) = match size { 0 | 3 => (0, 0), 1 => (mid, 0), _ => (mid, hi) };
+            let lo = if size == 3 { lo % 200_000 } else { lo };
+            let v = Decimal::from_parts(lo, mid, hi, negative, scale);
+            proptest::prop_assert_eq!(super::below_zero(v), v < Decimal::ZERO);
+            proptest::prop_assert_eq!(super::above_hundred(v), v > Decimal::ONE_HUNDRED);
+        }
+    }
+
+    #[test]
+    fn range_check_edges() {
+        for (text, below, above) in [
+            ("-0", false, false),
+            ("0", false, false),
+            ("-0.001", true, false),
+            ("100", false, false),
+            ("100.000", false, false),
+            ("100.0001", false, true),
+            ("99.99", false, false),
+        ] {
+            let v: Decimal = text.parse().unwrap();
+            assert_eq!(
+                (super::below_zero(v), super::above_hundred(v)),
+                (below, above),
+                "{text}"
+            );
+        }
     }
 
     #[test]
