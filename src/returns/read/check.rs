@@ -75,7 +75,8 @@ impl Rec {
 type InfoKey = (
     Option<Prediction>,
     Option<bool>,
-    Option<std::sync::Arc<str>>,
+    // The name, as its index in `Checker::submitters`.
+    Option<u32>,
     Option<NaiveDate>,
 );
 
@@ -145,8 +146,13 @@ pub(crate) struct Checker<'f> {
     /// Every `submitted_on` text read (bounded, like `periods`) and its reading: a return has
     /// one date, or one a period, on every row.
     dates: FxHashMap<Box<str>, Option<Option<NaiveDate>>>,
-    /// The last `submitted_by`: a return usually names one person on every row.
-    last_submitter: Option<std::sync::Arc<str>>,
+    /// The last `submitted_by` (an index into `submitters`): a return usually names one
+    /// person on every row.
+    last_submitter: Option<u32>,
+    /// Every `submitted_by` name read (bounded, like `periods`), each shared by its rows, and
+    /// its index in `submitters`.
+    submitters: Vec<std::sync::Arc<str>>,
+    submitter_ids: FxHashMap<std::sync::Arc<str>, u32>,
     /// This chunk's distinct optional columns ([`Checked::infos`]), those without commentary
     /// by value (a date per return and period, a name, a prediction: a handful a chunk), and
     /// the index of the last row's.
@@ -241,6 +247,8 @@ impl<'f> Checker<'f> {
             areas: FxHashMap::default(),
             dates: FxHashMap::default(),
             last_submitter: None,
+            submitters: Vec::new(),
+            submitter_ids: FxHashMap::default(),
             infos: Vec::new(),
             info_ids: FxHashMap::default(),
             last_info: crate::returns::NO_INFO,
@@ -336,20 +344,39 @@ impl<'f> Checker<'f> {
         read
     }
 
-    /// The `submitted_by` cell, trimmed, shared with the rows before when it is the same.
+    /// The `submitted_by` cell, trimmed, as its index in `submitters` (`None` when empty).
     #[inline]
-    fn submitter(&mut self, name: &str) -> Option<std::sync::Arc<str>> {
+    fn submitter(&mut self, name: &str) -> Option<u32> {
         if name.is_empty() {
             return None;
         }
-        match &self.last_submitter {
-            Some(last) if **last == *name => Some(last.clone()),
-            _ => {
-                let shared: std::sync::Arc<str> = name.into();
-                self.last_submitter = Some(shared.clone());
-                Some(shared)
+        if let Some(last) = self.last_submitter {
+            if *self.submitters[last as usize] == *name {
+                return Some(last);
             }
         }
+        let id = match self.submitter_ids.get(name) {
+            Some(&id) => id,
+            None => {
+                let shared: std::sync::Arc<str> = name.into();
+                let id = self.submitters.len() as u32;
+                if self.submitters.len() >= 100_000 {
+                    // Very many names: start the list again. The chunk's shared entries are
+                    // keyed by these indices, so they are forgotten too (each entry keeps its
+                    // own copy of the name: nothing is lost but sharing).
+                    self.submitter_ids.clear();
+                    self.submitters.clear();
+                    self.info_ids.clear();
+                    self.last_submitter = None;
+                    return self.submitter(name);
+                }
+                self.submitters.push(shared.clone());
+                self.submitter_ids.insert(shared, id);
+                id
+            }
+        };
+        self.last_submitter = Some(id);
+        Some(id)
     }
 
     /// A row's optional columns (texts trimmed): their index in this chunk's table
@@ -382,18 +409,20 @@ impl<'f> Checker<'f> {
                 return self.last_info;
             }
         }
-        let submitted_by = self.submitter(submitted_by);
+        let by = self.submitter(submitted_by);
+        let name = |me: &Self| by.map(|i| me.submitters[i as usize].clone());
         let id = if commentary.is_empty() {
-            let key = (prediction, action_plan, submitted_by, submitted_on);
+            let key = (prediction, action_plan, by, submitted_on);
             match self.info_ids.get(&key) {
                 Some(&id) => id,
                 None => {
                     let id = self.infos.len() as u32;
+                    let submitted_by = name(self);
                     self.infos.push(RowInfo {
                         commentary: None,
                         prediction,
                         action_plan,
-                        submitted_by: key.2.clone(),
+                        submitted_by,
                         submitted_on,
                     });
                     self.info_ids.insert(key, id);
@@ -401,6 +430,7 @@ impl<'f> Checker<'f> {
                 }
             }
         } else {
+            let submitted_by = name(self);
             self.infos.push(RowInfo {
                 commentary: Some(commentary.to_string()),
                 prediction,
@@ -1209,6 +1239,32 @@ mod tests {
 
         fn as_of() -> NaiveDate {
             NaiveDate::from_ymd_opt(2025, 11, 15).unwrap()
+        }
+
+        #[test]
+        fn every_name_is_kept_past_the_bound_on_names() {
+            // More distinct `submitted_by` names than the checker remembers: each row's entry
+            // still has its own name, with a date shared or not.
+            let fw = fw();
+            let mut c = Checker::new(&fw, as_of());
+            let day = NaiveDate::from_ymd_opt(2025, 4, 21);
+            for k in 0..100_010 {
+                let name = format!("n{k}");
+                let i = c.info("", None, None, &name, day);
+                assert_eq!(
+                    c.infos[i as usize].submitted_by.as_deref(),
+                    Some(name.as_str())
+                );
+                assert_eq!(c.infos[i as usize].submitted_on, day);
+            }
+            let again = c.info("", None, None, "n100009", day);
+            assert_eq!(
+                c.infos[again as usize].submitted_by.as_deref(),
+                Some("n100009")
+            );
+            let other = c.info("", None, None, "n5", day);
+            assert_eq!(c.infos[other as usize].submitted_by.as_deref(), Some("n5"));
+            assert_eq!(c.info("", None, None, "n100009", day), again);
         }
 
         /// The columns in `COLUMNS` order, each at its field index in the file, or absent.
