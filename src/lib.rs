@@ -19,3 +19,5 @@ pub mod io;
 pub mod period;
 pub mod render;
 pub mod returns;
+#[cfg(test)]
+mod testing;

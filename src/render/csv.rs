@@ -274,21 +274,24 @@ impl Out {
         }
     }
 
+    /// The field's closing quote, if it has one, and the delimiter.
     fn delimiter(&mut self) {
-        loop {
-            self.room(2);
-            let (res, n) = self.engine.delimiter(&mut self.buf[self.pos..]);
-            self.pos += n;
-            if res == ::csv_core::WriteResult::InputEmpty {
-                return;
-            }
-        }
+        self.end_field(::csv_core::Writer::delimiter);
     }
 
+    /// The field's closing quote, if it has one, and the record's end.
     fn terminator(&mut self) {
+        self.end_field(::csv_core::Writer::terminator);
+    }
+
+    fn end_field(
+        &mut self,
+        end: fn(&mut ::csv_core::Writer, &mut [u8]) -> (::csv_core::WriteResult, usize),
+    ) {
         loop {
+            // At most a quote and a two-byte terminator.
             self.room(3);
-            let (res, n) = self.engine.terminator(&mut self.buf[self.pos..]);
+            let (res, n) = end(&mut self.engine, &mut self.buf[self.pos..]);
             self.pos += n;
             if res == ::csv_core::WriteResult::InputEmpty {
                 return;
