@@ -159,9 +159,10 @@ pub struct Row {
     pub direction: Direction,
     /// Escalation stage 0-3 (SPEC 4.4).
     pub stage: u8,
-    /// Boxed: most of a row's size, and a national report holds over a million rows.
-    pub forecast: Option<Box<Forecast>>,
-    pub plan_forecast: Option<Box<Forecast>>,
+    /// Not boxed: rows are made and written an indicator at a time (a national report never
+    /// holds them all), and two allocations a row cost more than the bytes.
+    pub forecast: Option<Forecast>,
+    pub plan_forecast: Option<Forecast>,
     /// From the reported period's return.
     pub prediction: Option<Prediction>,
     /// Yes when the lead's prediction disagrees with `forecast.on_track`.
@@ -944,8 +945,8 @@ fn make_row(
         rag,
         direction,
         stage,
-        forecast: forecast.map(Box::new),
-        plan_forecast: plan_forecast.map(Box::new),
+        forecast,
+        plan_forecast,
         prediction,
         challenge,
         status: own.map(|o| o.status),

@@ -534,7 +534,7 @@ fn the_interval_is_made_for_the_focus_area_only() {
         a.rows
             .iter()
             .filter(|r| r.area == area)
-            .filter_map(|r| r.forecast.as_deref())
+            .filter_map(|r| r.forecast.as_ref())
             .filter(|f| f.confidence.is_some())
             .cloned()
             .collect::<Vec<_>>()

@@ -896,7 +896,7 @@ impl Book<'_> {
             let note = format!(
                 "Challenge: the lead predicts \"{}\" but the forecast is {}. The board should ask why.",
                 row.prediction.map(|p| p.as_str()).unwrap_or(""),
-                row.forecast.as_deref().map(forecast_verdict).unwrap_or("not made")
+                row.forecast.as_ref().map(forecast_verdict).unwrap_or("not made")
             );
             self.c.paragraph(
                 MARGIN + 2.0,

@@ -148,7 +148,7 @@ pub fn assessment(fw: &Framework, period: Period, as_of: NaiveDate) -> Assessmen
                 rag,
                 direction,
                 stage,
-                forecast: forecast.map(Box::new),
+                forecast,
                 plan_forecast: None,
                 prediction,
                 challenge,
