@@ -259,7 +259,7 @@ impl<'f> Checker<'f> {
     /// `Framework::indicator`, remembering the last code (rows come grouped by indicator).
     fn lookup_indicator(&mut self, code: &str) -> Match {
         if let Some((last, m)) = &self.last_indicator {
-            if **last == *code {
+            if same_text(last, code) {
                 return *m;
             }
         }
@@ -272,7 +272,7 @@ impl<'f> Checker<'f> {
     #[inline]
     fn lookup_area(&mut self, code: &str) -> Match {
         if let Some((last, m)) = &self.last_area {
-            if **last == *code {
+            if same_text(last, code) {
                 return *m;
             }
         }
@@ -1046,6 +1046,26 @@ fn submitted_on_of(date: &str) -> Option<Option<NaiveDate>> {
     }
 }
 
+/// `a == b`, for the short codes compared on every row (the last indicator and area) without
+/// a call to `memcmp`: texts of 4 to 16 bytes are compared as two overlapping words.
+#[inline(always)]
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word8 =
+        |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    let word4 =
+        |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        _ => a == b,
+    }
+}
+
 /// Sets a one-code cache, reusing its text's memory.
 fn remember(slot: &mut Option<(String, Match)>, code: &str, m: Match) {
     match slot {
@@ -1159,6 +1179,23 @@ mod tests {
         fn range_checks_are_decimal_comparisons(v in crate::testing::decimals()) {
             proptest::prop_assert_eq!(super::below_zero(v), v < Decimal::ZERO);
             proptest::prop_assert_eq!(super::above_hundred(v), v > Decimal::ONE_HUNDRED);
+        }
+    }
+
+    proptest::proptest! {
+        /// The short-text comparison is `==`: equal texts, texts of one length that differ at
+        /// either end or in the middle, and texts of other lengths.
+        #[test]
+        fn same_text_is_eq(a in "[A-Z0-9 é]{0,20}", flip in 0usize..24, other in "[A-Z0-9 ]{0,20}") {
+            proptest::prop_assert!(super::same_text(&a, &a));
+            let mut b = a.clone().into_bytes();
+            if let Some(x) = b.get_mut(flip) {
+                *x ^= 1;
+            }
+            if let Ok(b) = String::from_utf8(b) {
+                proptest::prop_assert_eq!(super::same_text(&a, &b), a == b);
+            }
+            proptest::prop_assert_eq!(super::same_text(&a, &other), a == other);
         }
     }
 
