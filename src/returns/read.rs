@@ -943,18 +943,15 @@ impl Reader<'_> {
 
     /// The index in `infos` of a row's optional columns, shared with every earlier row that
     /// had the same (while there are fewer than [`Reader::MAX_DISTINCT_INFOS`] of them).
-    fn intern_info(&mut self, info: Option<super::RowInfo>) -> u32 {
-        let Some(info) = info else {
-            return super::NO_INFO;
-        };
-        if let Some(&i) = self.info_index.get(&info) {
+    fn intern_info(&mut self, info: &super::RowInfo) -> u32 {
+        if let Some(&i) = self.info_index.get(info) {
             return i;
         }
         if self.info_index.len() < Self::MAX_DISTINCT_INFOS {
             self.info_index
                 .insert(info.clone(), self.infos.len() as u32);
         }
-        super::push_info(&mut self.infos, Some(info))
+        super::push_info(&mut self.infos, Some(info.clone()))
     }
 
     /// Keeps a checked row, unless it repeats an earlier one (a duplicate, or a conflict when
@@ -1050,7 +1047,7 @@ impl Reader<'_> {
             (None, _) => super::NO_INFO,
             (Some(_), Some(i)) => i,
             (Some(info), None) => {
-                let i = self.intern_info(Some(info.clone()));
+                let i = self.intern_info(info);
                 kept_as[local] = Some(i);
                 i
             }

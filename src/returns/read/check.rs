@@ -358,8 +358,6 @@ impl<'f> Checker<'f> {
         let id = match self.submitter_ids.get(name) {
             Some(&id) => id,
             None => {
-                let shared: std::sync::Arc<str> = name.into();
-                let id = self.submitters.len() as u32;
                 if self.submitters.len() >= 100_000 {
                     // Very many names: start the list again. The chunk's shared entries are
                     // keyed by these indices, so they are forgotten too (each entry keeps its
@@ -370,6 +368,8 @@ impl<'f> Checker<'f> {
                     self.last_submitter = None;
                     return self.submitter(name);
                 }
+                let shared: std::sync::Arc<str> = name.into();
+                let id = self.submitters.len() as u32;
                 self.submitters.push(shared.clone());
                 self.submitter_ids.insert(shared, id);
                 id
