@@ -10,6 +10,7 @@
 
 mod check;
 mod chunk;
+mod record;
 
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -575,7 +576,7 @@ impl Reader<'_> {
                         let at = record.position().map_or(0, |p| p.byte() as usize);
                         let line = lines.line_of(at);
                         self.blank_lines(name, next_line, line);
-                        next_line = line + 1 + newlines(&record);
+                        next_line = line + 1 + newlines(record.as_slice());
                         if is_blank(&record) {
                             self.diags.push(
                                 Diagnostic::new(
@@ -611,7 +612,7 @@ impl Reader<'_> {
             );
             return None;
         };
-        let header_line = (next_line - 1 - newlines(&record)) as u32;
+        let header_line = (next_line - 1 - newlines(record.as_slice())) as u32;
         if delimiter != b',' {
             let what = if delimiter == b';' {
                 "semicolons (;)"
@@ -1104,10 +1105,10 @@ fn article(word: &str) -> String {
 }
 
 #[inline]
-fn newlines(rec: &csv::ByteRecord) -> u64 {
-    // Nearly always none, in a record of a few dozen bytes: a scan without an early exit,
-    // which the compiler turns into a few vector instructions, costs less than a search.
-    let bytes = rec.as_slice();
+fn newlines(bytes: &[u8]) -> u64 {
+    // A record's fields, end to end. Nearly always none, in a record of a few dozen bytes: a
+    // scan without an early exit, which the compiler turns into a few vector instructions,
+    // costs less than a search.
     if !bytes.iter().fold(false, |any, &b| any | (b == b'\n')) {
         return 0;
     }

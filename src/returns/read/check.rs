@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::chunk::Chunk;
+use super::record::{Record, Records};
 use super::{article, fold_header, parse_date, Col, Layout, ParsedPeriod};
 use crate::diag::{Code, Diagnostic};
 use crate::framework::{short_list, Framework, Match, Unit};
@@ -177,12 +178,7 @@ pub(crate) fn check_chunk(
     let data = &chunk.bytes[..];
     let start = chunk.start.min(data.len());
     let mut lines = Lines::new(data, chunk.line);
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .buffer_capacity(64 * 1024)
-        .from_reader(&data[start..]);
+    let mut records = Records::new(&data[start..], delimiter);
     recs.clear();
     recs.reserve((data.len() / 32).min(1 << 16));
     let mut out = Checked {
@@ -192,45 +188,34 @@ pub(crate) fn check_chunk(
         infos: Vec::new(),
         error: chunk.error.clone(),
     };
-    let mut record = csv::ByteRecord::new();
+    let mut record = Record::default();
     // `Candidate::info` refers to this chunk's table only.
     checker.infos.clear();
     checker.info_ids.clear();
     checker.last_info = crate::returns::NO_INFO;
-    loop {
-        match csv.read_byte_record(&mut record) {
-            Ok(true) => {
-                let at = record.position().map_or(0, |p| p.byte() as usize);
-                let line = lines.line_of(start + at);
-                let before = out.diags.len();
-                checker.non_utf8 = false;
-                let line32 = u32::try_from(line).unwrap_or(u32::MAX);
-                let checking = match checker.quick(&record, layout) {
-                    Some(candidate) => Some(candidate),
-                    None => checker.row(&mut out, name, line32, &record, layout),
-                };
-                let keep = checking.map(|(mut c, parts)| {
-                    if let Some(p) = parts.filter(|_| keep_parts) {
-                        c.parts = out.parts.len() as u32;
-                        out.parts.push(p);
-                    }
-                    c
-                });
-                out.recs.push(Rec {
-                    line: line32,
-                    newlines: u32::try_from(super::newlines(&record)).unwrap_or(u32::MAX),
-                    diags: (out.diags.len() - before) as u32,
-                    non_utf8: checker.non_utf8,
-                    keep,
-                });
+    while let Some(at) = records.next_into(&mut record) {
+        let line = lines.line_of(start + at);
+        let before = out.diags.len();
+        checker.non_utf8 = false;
+        let line32 = u32::try_from(line).unwrap_or(u32::MAX);
+        let checking = match checker.quick(&record, layout) {
+            Some(candidate) => Some(candidate),
+            None => checker.row(&mut out, name, line32, &record, layout),
+        };
+        let keep = checking.map(|(mut c, parts)| {
+            if let Some(p) = parts.filter(|_| keep_parts) {
+                c.parts = out.parts.len() as u32;
+                out.parts.push(p);
             }
-            Ok(false) => break,
-            Err(e) => {
-                // Reading from memory, only an I/O error is possible, and that cannot happen.
-                out.error.get_or_insert_with(|| super::csv_error(&e));
-                break;
-            }
-        }
+            c
+        });
+        out.recs.push(Rec {
+            line: line32,
+            newlines: u32::try_from(super::newlines(record.as_slice())).unwrap_or(u32::MAX),
+            diags: (out.diags.len() - before) as u32,
+            non_utf8: checker.non_utf8,
+            keep,
+        });
     }
     out.infos = std::mem::take(&mut checker.infos);
     out
@@ -461,7 +446,7 @@ impl<'f> Checker<'f> {
     /// to report (a problem, a warning, a field that is not UTF-8): `row` then checks it again
     /// and words what it finds. Nearly every row of a good return is taken here; the test
     /// `quick_is_row` checks, row by row, that it returns what `row` does.
-    fn quick(&mut self, rec: &csv::ByteRecord, layout: &Layout) -> Option<Checking> {
+    fn quick(&mut self, rec: &Record, layout: &Layout) -> Option<Checking> {
         if rec.len() != layout.width {
             return None;
         }
@@ -551,7 +536,7 @@ impl<'f> Checker<'f> {
         out: &mut Checked,
         name: &str,
         line: u32,
-        rec: &csv::ByteRecord,
+        rec: &Record,
         layout: &Layout,
     ) -> Option<Checking> {
         if rec
@@ -970,7 +955,7 @@ fn checking(
 
 /// A record's cells for [`Checker::quick`], from `whole`, the record's text.
 struct QuickCells<'r> {
-    rec: &'r csv::ByteRecord,
+    rec: &'r Record,
     whole: &'r str,
     layout: &'r Layout,
 }
@@ -1260,7 +1245,7 @@ mod tests {
     }
 
     mod quick {
-        use super::super::{Checked, Checker, Col, Layout};
+        use super::super::{Checked, Checker, Col, Layout, Record};
         use crate::framework::Framework;
         use chrono::NaiveDate;
         use proptest::prelude::*;
@@ -1343,7 +1328,7 @@ mod tests {
         fn both(
             fw: &Framework,
             layout: &Layout,
-            rec: &csv::ByteRecord,
+            rec: &Record,
         ) -> (
             Option<super::super::Checking>,
             Option<super::super::Checking>,
@@ -1356,14 +1341,18 @@ mod tests {
         }
 
         /// A record with `cells` (by column) placed as `layout` says.
-        fn record(layout: &Layout, cells: &[Vec<u8>; 12]) -> csv::ByteRecord {
+        fn record(layout: &Layout, cells: &[Vec<u8>; 12]) -> Record {
+            Record::from(fields(layout, cells))
+        }
+
+        fn fields(layout: &Layout, cells: &[Vec<u8>; 12]) -> Vec<Vec<u8>> {
             let mut fields = vec![Vec::new(); layout.width];
             for (c, cell) in cells.iter().enumerate() {
                 if let Some(i) = layout.cols[c] {
                     fields[i] = cell.clone();
                 }
             }
-            csv::ByteRecord::from(fields)
+            fields
         }
 
         fn cell(options: &'static [&'static [u8]]) -> impl Strategy<Value = Vec<u8>> {
@@ -1489,19 +1478,14 @@ mod tests {
         }
 
         /// The record for `cells` in `layout`, made ragged as asked.
-        fn ragged_record(layout: &Layout, ragged: i8, cells: &[Vec<u8>; 12]) -> csv::ByteRecord {
-            let mut rec = record(layout, cells);
+        fn ragged_record(layout: &Layout, ragged: i8, cells: &[Vec<u8>; 12]) -> Record {
+            let mut fields = fields(layout, cells);
             if ragged < 0 {
-                let fields: Vec<Vec<u8>> = rec
-                    .iter()
-                    .take(rec.len().saturating_sub(1))
-                    .map(<[u8]>::to_vec)
-                    .collect();
-                rec = csv::ByteRecord::from(fields);
+                fields.pop();
             } else if ragged > 0 {
-                rec.push_field(b"extra");
+                fields.push(b"extra".to_vec());
             }
-            rec
+            Record::from(fields)
         }
 
         proptest! {
