@@ -110,6 +110,7 @@ fn returns(fw: &Framework, text: &str) -> Returns {
         date_columns: vec![0],
         parts,
         infos,
+        latest: None,
     }
 }
 
@@ -774,7 +775,7 @@ mod no_panic {
                     o
                 })
                 .collect();
-            let rs = Returns { observations, files: vec![], date_columns: vec![], parts, infos: vec![] };
+            let rs = Returns { observations, files: vec![], date_columns: vec![], parts, infos: vec![], latest: None };
             let a = assess(&fw, &rs, &options(&fw, q(y, i)));
             // every indicator has its focus-area row
             for ind in 0..fw.indicators.len() {

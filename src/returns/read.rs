@@ -227,10 +227,18 @@ fn read_in_chunks<R: BufRead + Send>(
     drop(r.seen);
     // In place: a second vector of every observation would double the peak memory.
     let mut observations = r.observations;
+    // The latest period found on the way (see `Returns::latest_period`): of those ending
+    // latest, the last in file order.
     let mut index = 0;
-    observations.retain(|_| {
+    let mut latest: Option<(i32, Period)> = None;
+    observations.retain(|o| {
         index += 1;
-        !r.dropped[index - 1]
+        let keep = !r.dropped[index - 1];
+        let end = o.period.end_month_abs();
+        if keep && latest.is_none_or(|(last, _)| end >= last) {
+            latest = Some((end, o.period));
+        }
+        keep
     });
     (
         Returns {
@@ -239,6 +247,7 @@ fn read_in_chunks<R: BufRead + Send>(
             date_columns: r.date_columns,
             parts: r.parts,
             infos: r.infos,
+            latest: Some(latest.map(|(_, p)| p)),
         },
         r.diags,
     )

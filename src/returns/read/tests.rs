@@ -373,6 +373,14 @@ fn same_in_chunks(files: &[(&str, &[u8])]) {
     // numerators and denominators.
     let (r, d) = super::read_in_chunks(&f, sources(files), as_of, 1 << 30, true);
     let (c, dc) = super::read_in_chunks(&f, sources(files), as_of, 1 << 30, false);
+    // The latest period the reader found is the one a pass over what it kept finds.
+    let computed = crate::returns::Returns {
+        latest: None,
+        ..r.clone()
+    }
+    .latest_period();
+    assert_eq!(r.latest, Some(computed));
+    assert_eq!(c.latest, Some(computed));
     assert!(c.parts.is_empty());
     assert_eq!(format!("{dc:?}"), format!("{d:?}"));
     let stripped: Vec<_> = r
@@ -580,4 +588,37 @@ fn many_files_small_and_large_read_in_order() {
         }
     }
     assert!(seen.len() >= 5, "{seen:?}");
+}
+
+/// The latest period is taken from the rows kept: a later period sent twice with different
+/// values (both dropped) does not count, and of periods ending together the last read wins.
+#[test]
+fn the_latest_period_is_of_the_rows_kept() {
+    let f = fw();
+    let as_of = NaiveDate::from_ymd_opt(2025, 11, 15).unwrap();
+    let text = b"indicator,period,area,value\n\
+CT 01,2024/25 Q1,T-A,1\n\
+CT 01,2024/25 Q3,T-A,2\n\
+CT 01,2024/25 Q2,T-A,3\n\
+CT 01,2024/25 Q3,T-A,4\n";
+    let (r, _) = super::read_in_chunks(&f, sources(&[("r.csv", text)]), as_of, 1 << 30, false);
+    assert_eq!(
+        r.latest.flatten().map(|p| p.to_string()),
+        Some("2024/25 Q2".to_string())
+    );
+    // September ends with Q2: read after it, it is the latest.
+    let tie = [&text[..], b"MN 01,2024-09,T-A,5\nCT 01,2024/25 Q1,T-B,6\n"].concat();
+    let (r, _) = super::read_in_chunks(&f, sources(&[("r.csv", &tie)]), as_of, 1 << 30, false);
+    assert_eq!(
+        r.latest.flatten().map(|p| p.to_string()),
+        Some("2024-09".to_string())
+    );
+    let (r, _) = super::read_in_chunks(
+        &f,
+        sources(&[("r.csv", &text[..28])]),
+        as_of,
+        1 << 30,
+        false,
+    );
+    assert_eq!(r.latest, Some(None));
 }
