@@ -342,27 +342,45 @@ pub fn assess_each<T: Send>(
         observations,
         parts,
         infos,
+        runs,
         ..
     } = returns;
-    let (members, ranges) = group_by_indicator(framework.indicators.len(), &observations);
+    let n = framework.indicators.len();
+    // Each indicator's observations: the reader's runs when it found every indicator's
+    // observations together (no pass over them here), else grouped.
+    let (members, ranges) = match runs.filter(|r| r.len() == n) {
+        Some(runs) => (None, runs),
+        None => {
+            let (members, ranges) = group_by_indicator(n, &observations);
+            (Some(members), ranges)
+        }
+    };
     let tables = Tables {
         observations: &observations,
         parts: &parts,
         infos: &infos,
     };
     in_order(
-        framework.indicators.len(),
+        n,
         |ii| {
-            work(assess_indicator(
-                framework,
-                ii,
-                &members[ranges[ii].clone()],
-                &tables,
-                options,
-            ))
+            let r = ranges[ii].start as usize..ranges[ii].end as usize;
+            let of = match &members {
+                Some(m) => Members::Listed(&m[r]),
+                None => Members::Run(r),
+            };
+            work(assess_indicator(framework, ii, of, &tables, options))
         },
         each,
     )
+}
+
+/// One indicator's observations, as indices into the observations, in file order.
+#[derive(Debug, Clone)]
+enum Members<'a> {
+    /// Listed one by one.
+    Listed(&'a [u32]),
+    /// Consecutive.
+    Run(std::ops::Range<usize>),
 }
 
 /// Each indicator's observations (indices, in file order), all in one list, and each
@@ -371,7 +389,7 @@ pub fn assess_each<T: Send>(
 fn group_by_indicator(
     n_indicators: usize,
     observations: &[Observation],
-) -> (Vec<u32>, Vec<std::ops::Range<usize>>) {
+) -> (Vec<u32>, Vec<std::ops::Range<u32>>) {
     let mut ranges = vec![0..0; n_indicators];
     for o in observations {
         if let Some(r) = ranges.get_mut(o.indicator as usize) {
@@ -384,11 +402,11 @@ fn group_by_indicator(
         *r = start..start;
         start += len;
     }
-    let mut members = vec![0u32; start];
+    let mut members = vec![0u32; start as usize];
     for (i, o) in observations.iter().enumerate() {
         if let Some(r) = ranges.get_mut(o.indicator as usize) {
             // Observations are indexed by u32 throughout (see `Observation::parts`).
-            members[r.end] = i as u32;
+            members[r.end as usize] = i as u32;
             r.end += 1;
         }
     }
@@ -462,7 +480,7 @@ struct Tables<'a> {
 fn assess_indicator(
     framework: &Framework,
     ii: usize,
-    members: &[u32],
+    members: Members<'_>,
     tables: &Tables,
     options: &Options,
 ) -> Vec<Row> {
@@ -615,25 +633,25 @@ fn build_series(
     framework: &Framework,
     indicator: &Indicator,
     observations: &[Observation],
-    members: &[u32],
+    members: Members<'_>,
     parts: &[crate::returns::PackedParts],
     max_seq: i32,
 ) -> Built {
     let n_areas = framework.areas.len();
     // (area, period, file, line, index): the file and line put repeats in file order.
     type Key = (u32, i32, u32, u32, usize);
-    let mut keyed: Vec<Key> = members
-        .iter()
-        .filter_map(|&i| {
-            let i = i as usize;
-            let o = observations.get(i)?;
-            let ok = o.period.frequency() == indicator.frequency
-                && o.period.year_start() == framework.year_start
-                && (o.area as usize) < n_areas
-                && o.period.seq() <= max_seq;
-            ok.then(|| (o.area, o.period.seq(), o.file, o.line, i))
-        })
-        .collect();
+    let key = |i: usize| {
+        let o = observations.get(i)?;
+        let ok = o.period.frequency() == indicator.frequency
+            && o.period.year_start() == framework.year_start
+            && (o.area as usize) < n_areas
+            && o.period.seq() <= max_seq;
+        ok.then(|| (o.area, o.period.seq(), o.file, o.line, i))
+    };
+    let mut keyed: Vec<Key> = match members {
+        Members::Listed(m) => m.iter().filter_map(|&i| key(i as usize)).collect(),
+        Members::Run(r) => r.filter_map(key).collect(),
+    };
     // Nearly sorted already (returns usually come area by area, period by period): a stable
     // sort merges the runs it finds, where an unstable one starts over. The keys are
     // distinct (the index is in each), so the order is the same.

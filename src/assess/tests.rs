@@ -111,6 +111,7 @@ fn returns(fw: &Framework, text: &str) -> Returns {
         parts,
         infos,
         latest: None,
+        runs: None,
     }
 }
 
@@ -775,12 +776,30 @@ mod no_panic {
                     o
                 })
                 .collect();
-            let rs = Returns { observations, files: vec![], date_columns: vec![], parts, infos: vec![], latest: None };
+            let rs = Returns { observations, files: vec![], date_columns: vec![], parts, infos: vec![], latest: None, runs: None };
             let a = assess(&fw, &rs, &options(&fw, q(y, i)));
             // every indicator has its focus-area row
             for ind in 0..fw.indicators.len() {
                 prop_assert!(a.rows.iter().any(|r| r.indicator == ind && r.area == 0));
             }
+            // The observations sorted by indicator, so that each indicator's lie together:
+            // assessed through the reader's runs and through the grouping, the same rows.
+            let mut sorted = rs.clone();
+            sorted.observations.sort_by_key(|o| o.indicator);
+            let obs = &sorted.observations;
+            let runs = (0..fw.indicators.len())
+                .map(|i| {
+                    let start = obs.partition_point(|o| (o.indicator as usize) < i);
+                    let end = obs.partition_point(|o| (o.indicator as usize) <= i);
+                    start as u32..end as u32
+                })
+                .collect();
+            let with_runs = Returns { runs: Some(runs), ..sorted.clone() };
+            let options = options(&fw, q(y, i));
+            prop_assert_eq!(
+                format!("{:?}", assess(&fw, &with_runs, &options).rows),
+                format!("{:?}", assess(&fw, &sorted, &options).rows)
+            );
         }
     }
 }

@@ -225,6 +225,11 @@ pub struct Returns {
     /// (`Some`); `None` when not known (returns made by hand), and then found when asked. Whoever
     /// changes `observations` after reading must set it back to `None`.
     pub latest: Option<Option<Period>>,
+    /// Per indicator, the run of `observations` that holds all of its observations, when
+    /// every indicator's observations lie together (returns sorted or split by indicator),
+    /// as the reader found on its last pass; `None` when they do not, or when not known.
+    /// Whoever changes `observations` after reading must set it back to `None`.
+    pub runs: Option<Vec<std::ops::Range<u32>>>,
 }
 
 impl Returns {

@@ -229,14 +229,19 @@ fn read_in_chunks<R: BufRead + Send>(
     let mut observations = r.observations;
     // The latest period found on the way (see `Returns::latest_period`): of those ending
     // latest, the last in file order.
+    // And whether each indicator's observations lie together (see `Returns::runs`).
     let mut index = 0;
     let mut latest: Option<(i32, Period)> = None;
+    let mut runs = Runs::new(framework.indicators.len());
     observations.retain(|o| {
         index += 1;
         let keep = !r.dropped[index - 1];
-        let end = o.period.end_month_abs();
-        if keep && latest.is_none_or(|(last, _)| end >= last) {
-            latest = Some((end, o.period));
+        if keep {
+            let end = o.period.end_month_abs();
+            if latest.is_none_or(|(last, _)| end >= last) {
+                latest = Some((end, o.period));
+            }
+            runs.push(o.indicator);
         }
         keep
     });
@@ -248,9 +253,61 @@ fn read_in_chunks<R: BufRead + Send>(
             parts: r.parts,
             infos: r.infos,
             latest: Some(latest.map(|(_, p)| p)),
+            runs: runs.finish(),
         },
         r.diags,
     )
+}
+
+/// Follows the indicators of the observations kept, in order, to find whether each
+/// indicator's observations are one run (see `Returns::runs`).
+struct Runs {
+    runs: Vec<std::ops::Range<u32>>,
+    /// The indicator of the run being read (`u32::MAX` before the first).
+    current: u32,
+    /// Observations so far.
+    count: u32,
+    together: bool,
+}
+
+impl Runs {
+    fn new(indicators: usize) -> Runs {
+        Runs {
+            runs: vec![0..0; indicators],
+            current: u32::MAX,
+            count: 0,
+            together: true,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, indicator: u32) {
+        if indicator != self.current {
+            self.switch(indicator);
+        }
+        self.count = self.count.saturating_add(1);
+    }
+
+    /// A run of `indicator` starts at the next observation: the end of the one before.
+    fn switch(&mut self, indicator: u32) {
+        if let Some(r) = self.runs.get_mut(self.current as usize) {
+            r.end = self.count;
+        }
+        self.current = indicator;
+        match self.runs.get_mut(indicator as usize) {
+            // An indicator seen before (a run of one observation or more ends after 0).
+            Some(r) if r.end > 0 => self.together = false,
+            Some(r) => *r = self.count..self.count,
+            None => self.together = false,
+        }
+    }
+
+    fn finish(mut self) -> Option<Vec<std::ops::Range<u32>>> {
+        if let Some(r) = self.runs.get_mut(self.current as usize) {
+            r.end = self.count;
+        }
+        (self.together && self.count < u32::MAX).then_some(self.runs)
+    }
 }
 
 /// The first observation of each (indicator, area, period), for duplicates and conflicts.

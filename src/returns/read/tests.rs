@@ -381,6 +381,21 @@ fn same_in_chunks(files: &[(&str, &[u8])]) {
     .latest_period();
     assert_eq!(r.latest, Some(computed));
     assert_eq!(c.latest, Some(computed));
+    // Each indicator's run, when every indicator's observations lie together.
+    let runs: Option<Vec<_>> = (0..f.indicators.len())
+        .map(|i| {
+            let at: Vec<usize> = (0..r.observations.len())
+                .filter(|&k| r.observations[k].indicator as usize == i)
+                .collect();
+            match (at.first(), at.last()) {
+                (Some(&a), Some(&b)) if b + 1 - a == at.len() => Some(a as u32..b as u32 + 1),
+                (Some(_), _) => None,
+                _ => Some(0..0),
+            }
+        })
+        .collect();
+    assert_eq!(r.runs, runs);
+    assert_eq!(c.runs, runs);
     assert!(c.parts.is_empty());
     assert_eq!(format!("{dc:?}"), format!("{d:?}"));
     let stripped: Vec<_> = r
@@ -621,4 +636,34 @@ CT 01,2024/25 Q3,T-A,4\n";
         false,
     );
     assert_eq!(r.latest, Some(None));
+}
+
+/// An indicator's observations are one run only when no other indicator's come between them,
+/// whatever the files: a single row of an indicator seen again later breaks it.
+#[test]
+fn runs_are_found_only_when_each_indicator_lies_together() {
+    let f = fw();
+    let as_of = NaiveDate::from_ymd_opt(2025, 11, 15).unwrap();
+    let head = "indicator,period,area,value\n";
+    let runs = |files: &[&str]| {
+        let texts: Vec<String> = files.iter().map(|t| format!("{head}{t}")).collect();
+        let named: Vec<(&str, &[u8])> = texts.iter().map(|t| ("r.csv", t.as_bytes())).collect();
+        super::read_in_chunks(&f, sources(&named), as_of, 1 << 30, false)
+            .0
+            .runs
+    };
+    let ct = |q: u8| format!("CT 01,2024/25 Q{q},T-A,{q}\n");
+    let pc = |q: u8| format!("PC 01,2024/25 Q{q},T-A,{q}\n");
+    // PC 01, CT 01, MN 01 in the framework's order: runs by index.
+    assert_eq!(
+        runs(&[&(ct(1) + &ct(2)), &pc(1)]),
+        Some(vec![2..3, 0..2, 0..0])
+    );
+    assert_eq!(runs(&[&(ct(1) + &pc(1)), &ct(2)]), None);
+    assert_eq!(runs(&[&(pc(1) + &ct(1) + &pc(2))]), None);
+    // Rows dropped in a conflict are not in any run.
+    assert_eq!(
+        runs(&[&(ct(1) + &pc(1) + "CT 01,2024/25 Q1,T-A,9\n")]),
+        Some(vec![0..1, 0..0, 0..0])
+    );
 }
