@@ -249,14 +249,29 @@ impl Out {
 
     fn cell(&mut self, cell: &Cell, number: &mut Vec<u8>) {
         match cell {
-            Cell::Text(t) => self.field(safe_cell(t).as_bytes()),
+            Cell::Text(t) => {
+                let t = safe_cell(t);
+                let bytes = t.as_bytes();
+                // Nearly every text: nothing `csv_core` quotes (the delimiter, the quote, CR
+                // or LF), so it writes the bytes as they are, and so does this.
+                if bytes
+                    .iter()
+                    .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+                {
+                    self.field(bytes);
+                } else {
+                    self.raw(bytes);
+                }
+            }
             Cell::Number(d) => {
                 // Digits, a point and a sign: never quoted.
                 number.clear();
                 super::push_decimal(number, *d);
                 self.raw(number);
             }
-            Cell::Empty => self.field(b""),
+            // Nothing between the delimiters (`csv_core` quotes an empty field only when it
+            // is a record's only one).
+            Cell::Empty => {}
         }
     }
 

@@ -25,29 +25,20 @@ pub fn safe_cell(text: &str) -> Cow<'_, str> {
 /// decimals, trailing zeros kept, a `-` for any negative, even zero), without the formatting
 /// machinery: a national CSV writes ten million numbers.
 pub fn push_decimal(out: &mut Vec<u8>, d: rust_decimal::Decimal) {
-    let mut digits = [0u8; 40];
-    let mut start = digits.len();
+    // The mantissa's digits by `itoa` (two at a time), right-aligned in `digits` and padded
+    // with zeros to at least `scale` of them (a zero mantissa has none of its own).
+    let mut digits = [b'0'; 40];
+    let mut itoa = itoa::Buffer::new();
     let m = d.mantissa().unsigned_abs();
-    if let Ok(mut m) = u64::try_from(m) {
-        while m > 0 {
-            start -= 1;
-            digits[start] = b'0' + (m % 10) as u8;
-            m /= 10;
-        }
-    } else {
-        let mut m = m;
-        while m > 0 {
-            start -= 1;
-            digits[start] = b'0' + (m % 10) as u8;
-            m /= 10;
-        }
-    }
+    let text = match u64::try_from(m) {
+        Ok(0) => &b""[..],
+        Ok(m) => itoa.format(m).as_bytes(),
+        Err(_) => itoa.format(m).as_bytes(),
+    };
     let scale = d.scale() as usize;
-    while digits.len() - start < scale {
-        start -= 1;
-        digits[start] = b'0';
-    }
-    let digits = &digits[start..];
+    let len = text.len().max(scale);
+    digits[40 - text.len()..].copy_from_slice(text);
+    let digits = &digits[40 - len..];
     if d.is_sign_negative() {
         out.push(b'-');
     }
