@@ -267,39 +267,53 @@ fn origins_of(
     if ys.iter().any(|y| y.is_nan() || y.abs() > LARGEST) {
         return None;
     }
+    // The point `h` after each origin: origins and points both ascend (one point a period),
+    // so one cursor walks forward to it rather than a search per origin.
+    let mut cursor = 0;
     for i in 2..points.len() {
         let at = i64::from(points[i].0) + h;
-        let Ok(j) = points[i + 1..].binary_search_by_key(&at, |p| i64::from(p.0)) else {
+        while cursor < points.len() && i64::from(points[cursor].0) < at {
+            cursor += 1;
+        }
+        if cursor == points.len() || i64::from(points[cursor].0) != at {
             continue;
-        };
-        let actual = ys[i + 1 + j];
+        }
+        let actual = ys[cursor];
         let w = window_to(points, i, window);
         let wy = &ys[i + 1 - w.len()..=i];
         let n = wy.len() as f64;
-        let largest = wy.iter().fold(0f64, |m, y| m.max(y.abs()));
+        // One pass over the window for what the three candidates need, each accumulated in
+        // the same order as a pass of its own would (so the same doubles): the largest
+        // magnitude, the sum for `mean`, and `trend`'s sums, with x measured from the
+        // window's last point.
+        let x0 = i64::from(w[w.len() - 1].0);
+        let (mut largest, mut total) = (0f64, -0f64);
+        let (mut sx, mut sxx) = (0i64, 0i64);
+        let (mut sy, mut sxy) = (0f64, 0f64);
+        let mut far = false;
+        for (p, &y) in w.iter().zip(wy) {
+            largest = largest.max(y.abs());
+            total += y;
+            let x = i64::from(p.0) - x0;
+            far |= x < -SPAN;
+            sx += x;
+            sxx += x * x;
+            sy += y;
+            sxy += x as f64 * y;
+        }
 
         let l = wy[n as usize - 1];
         let last = (actual - l, actual.abs() + l.abs());
 
-        let m = wy.iter().sum::<f64>() / n;
+        let m = total / n;
         let mean = (actual - m, actual.abs() + largest);
 
-        // The exact code's formula, x measured from the window's last point.
+        // The exact code's formula.
         let (t, magnitude) = if w.len() < 3 {
             (l, actual.abs() + l.abs())
         } else {
-            let x0 = i64::from(w[w.len() - 1].0);
-            let (mut sx, mut sxx) = (0i64, 0i64);
-            let (mut sy, mut sxy) = (0f64, 0f64);
-            for (p, &y) in w.iter().zip(wy) {
-                let x = i64::from(p.0) - x0;
-                if x < -SPAN {
-                    return None;
-                }
-                sx += x;
-                sxx += x * x;
-                sy += y;
-                sxy += x as f64 * y;
+            if far {
+                return None;
             }
             let k = w.len() as i64;
             let denom = k * sxx - sx * sx;
