@@ -266,6 +266,21 @@ impl<'f> Checker<'f> {
 
     /// [`Checker::lookup_area`] for a code other than the last one.
     fn lookup_new_area(&mut self, code: &str) -> Match {
+        // Returns sorted by area usually list the areas in the framework's order: the area
+        // after the last one is tried first (codes are unique, so a match is the one the
+        // framework would find), before the map of every code seen.
+        if let Some((_, Match::Exact(last))) = &self.last_area {
+            let next = *last + 1;
+            if self
+                .framework
+                .areas
+                .get(next)
+                .is_some_and(|a| same_text(&a.code, code))
+            {
+                remember(&mut self.last_area, code, Match::Exact(next));
+                return Match::Exact(next);
+            }
+        }
         let m = match self.areas.get(code) {
             Some(m) => *m,
             None => {
@@ -1254,6 +1269,23 @@ mod tests {
 
         fn as_of() -> NaiveDate {
             NaiveDate::from_ymd_opt(2025, 11, 15).unwrap()
+        }
+
+        proptest! {
+            /// Whatever the order of the codes (the framework's, which the next-area guess
+            /// follows, or any other; loose spellings, unknown codes), the checker finds
+            /// what the framework's own look-up finds.
+            #[test]
+            fn area_lookups_are_the_frameworks(
+                codes in proptest::collection::vec(
+                    proptest::sample::select(vec!["T", "T-A", "T-B", "t-b", "T-C", "X", ""]), 0..40),
+            ) {
+                let fw = fw();
+                let mut c = Checker::new(&fw, as_of());
+                for code in codes {
+                    prop_assert_eq!(c.lookup_area(code), fw.area(code), "{}", code);
+                }
+            }
         }
 
         #[test]
