@@ -138,7 +138,9 @@ pub(crate) struct Checker<'f> {
     framework: &'f Framework,
     as_of: NaiveDate,
     /// Parsed periods by text and frequency hint, each with whether it ends after `as_of`.
-    periods: FxHashMap<Box<str>, [Option<ParsedPeriod>; 5]>,
+    periods: FxHashMap<ShortKey, PeriodSlots>,
+    /// The same, for texts longer than a [`ShortKey`] holds.
+    long_periods: FxHashMap<Box<str>, PeriodSlots>,
     /// The last indicator code read and its match: rows usually come grouped by indicator.
     last_indicator: Option<(String, Match)>,
     /// The last area code read, and every area code looked up (bounded, like `periods`).
@@ -227,6 +229,7 @@ impl<'f> Checker<'f> {
             framework,
             as_of,
             periods: FxHashMap::default(),
+            long_periods: FxHashMap::default(),
             last_indicator: None,
             last_area: None,
             areas: FxHashMap::default(),
@@ -298,15 +301,28 @@ impl<'f> Checker<'f> {
     /// Periods repeat on nearly every row: each distinct text is parsed once per hint.
     fn parse_period(&mut self, text: &str, hint: Option<Frequency>) -> ParsedPeriod {
         let slot = period_slot(hint);
-        if let Some(cached) = self.periods.get(text).and_then(|e| e[slot].as_ref()) {
+        if let Some(cached) = self.period_slots(text).and_then(|e| e[slot].as_ref()) {
             return cached.clone();
         }
         let parsed = Period::parse(text, self.framework.year_start, hint)
             .map(|p| (p, p.end_date() > self.as_of));
-        if self.periods.len() < 100_000 {
-            self.periods.entry(text.into()).or_default()[slot] = Some(parsed.clone());
+        if self.periods.len() + self.long_periods.len() < 100_000 {
+            let slots = match short_key(text) {
+                Some(k) => self.periods.entry(k).or_default(),
+                None => self.long_periods.entry(text.into()).or_default(),
+            };
+            slots[slot] = Some(parsed.clone());
         }
         parsed
+    }
+
+    /// The cached readings of a period text, if any.
+    #[inline(always)]
+    fn period_slots(&self, text: &str) -> Option<&PeriodSlots> {
+        match short_key(text) {
+            Some(k) => self.periods.get(&k),
+            None => self.long_periods.get(text),
+        }
     }
 
     /// [`Checker::parse_period`] for [`Checker::quick`]: the period, when the text is one of
@@ -318,8 +334,7 @@ impl<'f> Checker<'f> {
             _ => None,
         };
         match self
-            .periods
-            .get(text)
+            .period_slots(text)
             .and_then(|e| e[period_slot(Some(freq))].as_ref())
         {
             Some(parsed) => ok(parsed),
@@ -933,6 +948,33 @@ impl<'f> Checker<'f> {
     }
 }
 
+/// A period text's readings, one per frequency hint ([`period_slot`]).
+type PeriodSlots = [Option<ParsedPeriod>; 5];
+
+/// A text of up to 16 bytes as two words and its length: equal keys, equal texts (the words
+/// cover every byte), hashed and compared as three numbers rather than through `memcmp`.
+type ShortKey = (u64, u64, u8);
+
+/// The [`ShortKey`] of `text`, or `None` when it is longer than 16 bytes.
+#[inline(always)]
+fn short_key(text: &str) -> Option<ShortKey> {
+    let b = text.as_bytes();
+    let n = b.len();
+    let word8 = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
+    let word4 = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            b[at..at + 4].try_into().unwrap_or([0; 4]),
+        ))
+    };
+    let (first, last) = match n {
+        8..=16 => (word8(0), word8(n - 8)),
+        4..=7 => (word4(0), word4(n - 4)),
+        0..=3 => (b.iter().fold(0, |w, &x| (w << 8) | u64::from(x)), 0),
+        _ => return None,
+    };
+    Some((first, last, n as u8))
+}
+
 /// Where a period text's reading with this frequency hint sits in [`Checker`]'s period cache.
 #[inline]
 fn period_slot(hint: Option<Frequency>) -> usize {
@@ -1196,6 +1238,28 @@ mod tests {
                 proptest::prop_assert_eq!(super::same_text(&a, &b), a == b);
             }
             proptest::prop_assert_eq!(super::same_text(&a, &other), a == other);
+        }
+
+        /// Short keys are equal exactly when the texts are (up to 16 bytes; longer texts
+        /// have none): texts that differ in any one byte, or only in length.
+        #[test]
+        fn short_keys_are_the_texts(a in "[A-Z0-9 /\u{0}é-]{0,18}", flip in 0usize..20, other in "[A-Z0-9 /\u{0}]{0,18}") {
+            let key = super::short_key(&a);
+            proptest::prop_assert_eq!(key.is_some(), a.len() <= 16);
+            let mut b = a.clone().into_bytes();
+            if let Some(x) = b.get_mut(flip) {
+                *x ^= 1;
+            }
+            if let Ok(b) = String::from_utf8(b) {
+                if key.is_some() {
+                    proptest::prop_assert_eq!(key == super::short_key(&b), a == b);
+                }
+            }
+            for t in [other.clone(), format!("{a}\u{0}"), a.chars().skip(1).collect()] {
+                if key.is_some() && t.len() <= 16 {
+                    proptest::prop_assert_eq!(key == super::short_key(&t), a == t, "{:?} {:?}", a, t);
+                }
+            }
         }
     }
 
