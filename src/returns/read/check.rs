@@ -131,6 +131,28 @@ impl<'a> Lines<'a> {
         }
         self.line
     }
+
+    /// [`Lines::line_of`] when the bytes since the last call hold no line feed but those at
+    /// their end (the previous record had none inside its fields): only the run of line
+    /// breaks at the end, the previous record's terminator and any blank lines, is counted,
+    /// not searched for among the record's bytes.
+    #[inline]
+    pub fn line_after_plain(&mut self, offset: usize) -> u64 {
+        let mut real = offset.min(self.data.len());
+        while real < self.data.len() && matches!(self.data[real], b'\r' | b'\n') {
+            real += 1;
+        }
+        if real > self.cursor {
+            self.line += self.data[self.cursor..real]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            self.cursor = real;
+        }
+        self.line
+    }
 }
 
 /// One checking thread's state: the framework and its caches of codes and periods.
@@ -195,8 +217,15 @@ pub(crate) fn check_chunk(
     checker.infos.clear();
     checker.info_ids.clear();
     checker.last_info = crate::returns::NO_INFO;
+    // Whether the previous record had no line feed inside its fields (not known before the
+    // first: the header may be in this chunk).
+    let mut plain = false;
     while let Some(at) = records.next_into(&mut record) {
-        let line = lines.line_of(start + at);
+        let line = if plain {
+            lines.line_after_plain(start + at)
+        } else {
+            lines.line_of(start + at)
+        };
         let before = out.diags.len();
         checker.non_utf8 = false;
         let line32 = u32::try_from(line).unwrap_or(u32::MAX);
@@ -211,9 +240,11 @@ pub(crate) fn check_chunk(
             }
             c
         });
+        let newlines = super::newlines(record.as_slice());
+        plain = newlines == 0;
         out.recs.push(Rec {
             line: line32,
-            newlines: u32::try_from(super::newlines(record.as_slice())).unwrap_or(u32::MAX),
+            newlines: u32::try_from(newlines).unwrap_or(u32::MAX),
             diags: (out.diags.len() - before) as u32,
             non_utf8: checker.non_utf8,
             keep,
@@ -1238,6 +1269,27 @@ mod tests {
                 proptest::prop_assert_eq!(super::same_text(&a, &b), a == b);
             }
             proptest::prop_assert_eq!(super::same_text(&a, &other), a == other);
+        }
+
+        /// Counting only the line breaks at the end, after a record without any inside its
+        /// fields, finds the lines that searching every byte does: CR, LF and CRLF ends,
+        /// blank lines, quoted line breaks.
+        #[test]
+        fn plain_lines_are_lines(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"a,\"\r\n\n\n".to_vec()), 0..120),
+        ) {
+            use super::super::record::{Record, Records};
+            let (mut searched, mut counted) = (super::Lines::new(&bytes, 1), super::Lines::new(&bytes, 1));
+            let mut records = Records::new(&bytes, b',');
+            let mut rec = Record::default();
+            let mut plain = false;
+            while let Some(at) = records.next_into(&mut rec) {
+                let want = searched.line_of(at);
+                let got = if plain { counted.line_after_plain(at) } else { counted.line_of(at) };
+                proptest::prop_assert_eq!(got, want);
+                plain = super::super::newlines(rec.as_slice()) == 0;
+            }
         }
 
         /// Short keys are equal exactly when the texts are (up to 16 bytes; longer texts
