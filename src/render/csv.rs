@@ -218,6 +218,9 @@ struct Out {
     buf: Vec<u8>,
     pos: usize,
     engine: ::csv_core::Writer,
+    /// Whether the last cell went through `engine`, which then ends it (a closing quote, if
+    /// it opened one); a cell copied as it is ends with a plain delimiter or line feed.
+    in_engine: bool,
 }
 
 impl Out {
@@ -229,6 +232,7 @@ impl Out {
             engine: ::csv_core::WriterBuilder::new()
                 .terminator(::csv_core::Terminator::Any(b'\n'))
                 .build(),
+            in_engine: false,
         }
     }
 
@@ -254,10 +258,10 @@ impl Out {
                 let bytes = t.as_bytes();
                 // Nearly every text: nothing `csv_core` quotes (the delimiter, the quote, CR
                 // or LF), so it writes the bytes as they are, and so does this.
-                if bytes
+                self.in_engine = bytes
                     .iter()
-                    .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
-                {
+                    .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
+                if self.in_engine {
                     self.field(bytes);
                 } else {
                     self.raw(bytes);
@@ -268,10 +272,11 @@ impl Out {
                 number.clear();
                 super::push_decimal(number, *d);
                 self.raw(number);
+                self.in_engine = false;
             }
             // Nothing between the delimiters (`csv_core` quotes an empty field only when it
-            // is a record's only one).
-            Cell::Empty => {}
+            // is a record's only one, and a report's records have 26).
+            Cell::Empty => self.in_engine = false,
         }
     }
 
@@ -291,12 +296,20 @@ impl Out {
 
     /// The field's closing quote, if it has one, and the delimiter.
     fn delimiter(&mut self) {
-        self.end_field(::csv_core::Writer::delimiter);
+        if self.in_engine {
+            self.end_field(::csv_core::Writer::delimiter);
+        } else {
+            self.raw(b",");
+        }
     }
 
     /// The field's closing quote, if it has one, and the record's end.
     fn terminator(&mut self) {
-        self.end_field(::csv_core::Writer::terminator);
+        if self.in_engine {
+            self.end_field(::csv_core::Writer::terminator);
+        } else {
+            self.raw(b"\n");
+        }
     }
 
     fn end_field(
@@ -317,5 +330,54 @@ impl Out {
     fn finish(mut self) -> Vec<u8> {
         self.buf.truncate(self.pos);
         self.buf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cell, Out};
+    use proptest::prelude::*;
+    use std::borrow::Cow;
+
+    fn cell() -> impl Strategy<Value = Cell<'static>> {
+        prop_oneof![
+            "[a-z ,\"=+\\-\\n\\r]{0,6}".prop_map(|t| Cell::Text(Cow::Owned(t))),
+            crate::testing::decimals().prop_map(Cell::Number),
+            Just(Cell::Empty),
+        ]
+    }
+
+    proptest! {
+        /// Records of any cells in any order (texts that need quotes before numbers and empty
+        /// cells too, which a report's records never have) are the bytes `csv::Writer` writes.
+        #[test]
+        fn out_is_the_csv_writers(records in proptest::collection::vec(
+            proptest::collection::vec(cell(), 2..8), 1..4)) {
+            let mut out = Out::with_capacity(0);
+            let mut number = Vec::new();
+            let mut w = ::csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+            for cells in &records {
+                for (i, c) in cells.iter().enumerate() {
+                    out.cell(c, &mut number);
+                    if i + 1 < cells.len() {
+                        out.delimiter();
+                    } else {
+                        out.terminator();
+                    }
+                }
+                let fields: Vec<String> = cells
+                    .iter()
+                    .map(|c| match c {
+                        Cell::Text(t) => crate::render::safe_cell(t).into_owned(),
+                        Cell::Number(d) => d.to_string(),
+                        Cell::Empty => String::new(),
+                    })
+                    .collect();
+                w.write_record(&fields).unwrap();
+            }
+            let want = w.into_inner().unwrap();
+            let got = out.finish();
+            prop_assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want));
+        }
     }
 }
