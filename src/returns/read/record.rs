@@ -27,6 +27,12 @@ impl Record {
         self.len
     }
 
+    /// Where each field ends in [`Record::as_slice`].
+    #[inline(always)]
+    pub fn ends(&self) -> &[usize] {
+        &self.ends[..self.len]
+    }
+
     /// Every field's bytes, end to end.
     #[inline(always)]
     pub fn as_slice(&self) -> &[u8] {
