@@ -654,7 +654,7 @@ impl Reader<'_> {
                 match csv.read_byte_record(&mut record) {
                     Ok(true) => {
                         let at = record.position().map_or(0, |p| p.byte() as usize);
-                        let line = lines.line_of(at);
+                        let line = lines.line_of(at, false);
                         self.blank_lines(name, next_line, line);
                         next_line = line + 1 + newlines(record.as_slice());
                         if is_blank(&record) {

@@ -114,41 +114,31 @@ impl<'a> Lines<'a> {
     }
 
     /// The line of the record the csv crate places at `offset` (offsets must not go back).
-    pub fn line_of(&mut self, offset: usize) -> u64 {
+    /// `plain`: the bytes since the last call hold no line feed but those at their end (the
+    /// previous record had none inside its fields), so only the run of line breaks at the end
+    /// (its terminator and any blank lines) is counted, not searched for among its bytes.
+    pub fn line_of(&mut self, offset: usize, plain: bool) -> u64 {
         let mut real = offset.min(self.data.len());
         while real < self.data.len() && matches!(self.data[real], b'\r' | b'\n') {
             real += 1;
         }
         if real > self.cursor {
             let between = &self.data[self.cursor..real];
-            // Usually one line feed, the previous record's terminator, at the end.
-            self.line += match memchr::memchr(b'\n', between) {
-                None => 0,
-                Some(i) if i + 1 == between.len() => 1,
-                Some(i) => 1 + memchr::memchr_iter(b'\n', &between[i + 1..]).count() as u64,
+            self.line += if plain {
+                between
+                    .iter()
+                    .rev()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .filter(|&&b| b == b'\n')
+                    .count() as u64
+            } else {
+                // Usually one line feed, the previous record's terminator, at the end.
+                match memchr::memchr(b'\n', between) {
+                    None => 0,
+                    Some(i) if i + 1 == between.len() => 1,
+                    Some(i) => 1 + memchr::memchr_iter(b'\n', &between[i + 1..]).count() as u64,
+                }
             };
-            self.cursor = real;
-        }
-        self.line
-    }
-
-    /// [`Lines::line_of`] when the bytes since the last call hold no line feed but those at
-    /// their end (the previous record had none inside its fields): only the run of line
-    /// breaks at the end, the previous record's terminator and any blank lines, is counted,
-    /// not searched for among the record's bytes.
-    #[inline]
-    pub fn line_after_plain(&mut self, offset: usize) -> u64 {
-        let mut real = offset.min(self.data.len());
-        while real < self.data.len() && matches!(self.data[real], b'\r' | b'\n') {
-            real += 1;
-        }
-        if real > self.cursor {
-            self.line += self.data[self.cursor..real]
-                .iter()
-                .rev()
-                .take_while(|&&b| b == b'\r' || b == b'\n')
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
             self.cursor = real;
         }
         self.line
@@ -221,11 +211,7 @@ pub(crate) fn check_chunk(
     // first: the header may be in this chunk).
     let mut plain = false;
     while let Some(at) = records.next_into(&mut record) {
-        let line = if plain {
-            lines.line_after_plain(start + at)
-        } else {
-            lines.line_of(start + at)
-        };
+        let line = lines.line_of(start + at, plain);
         let before = out.diags.len();
         checker.non_utf8 = false;
         let line32 = u32::try_from(line).unwrap_or(u32::MAX);
@@ -1129,22 +1115,15 @@ fn submitted_on_of(date: &str) -> Option<Option<NaiveDate>> {
 }
 
 /// `a == b`, for the short codes compared on every row (the last indicator and area) without
-/// a call to `memcmp`: texts of 4 to 16 bytes are compared as two overlapping words.
+/// a call to `memcmp`: texts of up to 16 bytes are compared by their [`ShortKey`]s.
 #[inline(always)]
 fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = a.len();
-    if n != b.len() {
+    if a.len() != b.len() {
         return false;
     }
-    let word8 =
-        |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
-    let word4 =
-        |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
-    match n {
-        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
-        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
-        _ => a == b,
+    match short_key(a) {
+        Some(k) => short_key(b) == Some(k),
+        None => a == b,
     }
 }
 
@@ -1294,8 +1273,8 @@ mod tests {
             let mut rec = Record::default();
             let mut plain = false;
             while let Some(at) = records.next_into(&mut rec) {
-                let want = searched.line_of(at);
-                let got = if plain { counted.line_after_plain(at) } else { counted.line_of(at) };
+                let want = searched.line_of(at, false);
+                let got = counted.line_of(at, plain);
                 proptest::prop_assert_eq!(got, want);
                 plain = super::super::newlines(rec.as_slice()) == 0;
             }
