@@ -9,7 +9,7 @@ use crate::cli::{Common, ProblemFormat};
 use crate::diag::{self, Diagnostic, Tally};
 use crate::io;
 use crate::period::Period;
-use crate::returns::{self, complete};
+use crate::returns;
 
 pub fn run(
     common: &Common,
@@ -31,13 +31,13 @@ pub fn run(
     };
     let paths = io::return_paths(files, &common.framework)?;
     let sources = io::open_returns(&paths)?;
-    let (returns, mut diags) = returns::read_for_checking(&fw, sources, today);
-    let period = period.or_else(|| returns.latest_quarter());
+    let (seen, mut diags) = returns::read_for_checking(&fw, sources, today);
+    let period = period.or_else(|| seen.latest_quarter());
     if let Some(p) = period {
-        diags.extend(complete::check(&fw, &returns, p, today));
+        diags.extend(seen.completeness(&fw, p, today));
     }
     let tally = Tally::of(&diags);
-    let summary = summary(&paths, returns.observations.len(), period, tally, &diags);
+    let summary = summary(&paths, seen.rows, period, tally, &diags);
     print_problems(&diags, format, common.color, &summary).context("writing the problems")?;
     Ok(if tally.errors > 0 || (strict && tally.warnings > 0) {
         DATA

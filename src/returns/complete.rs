@@ -14,7 +14,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::framework::Framework;
 use crate::period::Period;
 
-/// Missing and late returns due at `period`, judged on `as_of`.
+/// Missing and late returns due at `period`, judged on `as_of`, among the observations.
 pub fn check(
     framework: &Framework,
     returns: &Returns,
@@ -23,11 +23,7 @@ pub fn check(
 ) -> Vec<Diagnostic> {
     // Only the returns of the periods due matter: index those, not every row (at national
     // scale that is tens of millions of rows against a few hundred thousand due).
-    let due: Vec<Vec<Period>> = framework
-        .indicators
-        .iter()
-        .map(|ind| period.due_at(ind.frequency))
-        .collect();
+    let due = due_at(framework, period);
     let n_areas = framework.areas.len();
     let mut areas_sent: Vec<Vec<usize>> = vec![Vec::new(); framework.indicators.len()];
     // Which (indicator, area) pairs have sent anything: a flat bit per pair when that is
@@ -101,9 +97,72 @@ pub fn check(
             }
         }
     }
+    let found = |ii: usize, k: usize, area: usize, due: Period| {
+        let i = if dense {
+            match due_cells[due_base[ii] + k * n_areas + area] {
+                0 => None,
+                i => Some(i as usize - 1),
+            }
+        } else {
+            sent.get(&(ii as u32, area as u32, due.seq(), due.frequency() as u8))
+                .copied()
+        };
+        i.map(|i| {
+            let o = &obs[i];
+            Found {
+                file: o.file,
+                line: o.line,
+                info: o.info,
+            }
+        })
+    };
+    let rows = Rows {
+        files: &returns.files,
+        date_columns: &returns.date_columns,
+        infos: &returns.infos,
+    };
+    judge(framework, &due, areas_sent, found, &rows, as_of)
+}
+
+/// Each indicator's periods due at `period`.
+pub(crate) fn due_at(framework: &Framework, period: Period) -> Vec<Vec<Period>> {
+    framework
+        .indicators
+        .iter()
+        .map(|ind| period.due_at(ind.frequency))
+        .collect()
+}
+
+/// The row kept for a key due: where it is, and its optional columns.
+pub(crate) struct Found {
+    pub file: u32,
+    pub line: u32,
+    /// An index into [`Rows::infos`].
+    pub info: u32,
+}
+
+/// The tables a [`Found`] row indexes.
+pub(crate) struct Rows<'a> {
+    pub files: &'a [String],
+    pub date_columns: &'a [u32],
+    pub infos: &'a [super::RowInfo],
+}
+
+/// The rule, whatever found the rows: for each indicator, each period `due` and each area in
+/// `areas_sent` (per indicator, the areas with any row kept; the default area when none),
+/// the return is missing when `found(indicator, k, area, due[k])` has no row and the deadline
+/// has passed, and late when the row's `submitted_on` is after it.
+pub(crate) fn judge(
+    framework: &Framework,
+    due: &[Vec<Period>],
+    areas_sent: Vec<Vec<usize>>,
+    found: impl Fn(usize, usize, usize, Period) -> Option<Found>,
+    rows: &Rows,
+    as_of: NaiveDate,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (ii, ind) in framework.indicators.iter().enumerate() {
-        let mut areas = areas_sent[ii].clone();
+        let mut areas = areas_sent.get(ii).cloned().unwrap_or_default();
         if areas.is_empty() {
             areas.push(framework.default_area());
         }
@@ -126,23 +185,14 @@ pub fn check(
             (None, Some(l)) => format!("ask the lead, {l},"),
             (None, None) => "name a provider in the framework and ask it".to_string(),
         };
-        for (k, &due) in due[ii].iter().enumerate() {
+        for (k, &due) in due.get(ii).into_iter().flatten().enumerate() {
             let deadline = due
                 .end_date()
                 .checked_add_days(Days::new(u64::from(framework.deadline_days)))
                 .unwrap_or(NaiveDate::MAX);
             for &area in &areas {
                 let ac = &framework.areas[area].code;
-                let found = if dense {
-                    match due_cells[due_base[ii] + k * n_areas + area] {
-                        0 => None,
-                        i => Some(i as usize - 1),
-                    }
-                } else {
-                    sent.get(&(ii as u32, area as u32, due.seq(), due.frequency() as u8))
-                        .copied()
-                };
-                match found {
+                match found(ii, k, area, due) {
                     None => {
                         if as_of > deadline {
                             out.push(
@@ -158,19 +208,22 @@ pub fn check(
                             );
                         }
                     }
-                    Some(o) => {
-                        let obs = &returns.observations[o];
-                        if let Some(on) = returns.submitted_on(obs) {
+                    Some(row) => {
+                        let on = rows
+                            .infos
+                            .get(row.info as usize)
+                            .and_then(|i| i.submitted_on);
+                        if let Some(on) = on {
                             if on > deadline {
                                 let days = (on - deadline).num_days();
                                 let plural = if days == 1 { "" } else { "s" };
                                 out.push(
                                     Diagnostic::new(
                                         Code::LateReturn,
-                                        &returns.files[obs.file as usize],
+                                        &rows.files[row.file as usize],
                                         format!("{} {ac} {due} was due by {deadline} and arrived on {on}, {days} day{plural} late: {who}", ind.code),
                                     )
-                                    .at(obs.line, returns.date_columns.get(obs.file as usize).copied().unwrap_or(0))
+                                    .at(row.line, rows.date_columns.get(row.file as usize).copied().unwrap_or(0))
                                     .indicator(ind.code.clone())
                                     .area(ac.clone())
                                     .period(due.to_string()),

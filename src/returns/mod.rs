@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 use crate::period::Period;
 
-pub use read::{read, read_for_checking, Source};
+pub use read::{read, read_for_checking, Seen, Source};
 
 /// The lead's own view of whether the target will be met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,6 +97,29 @@ impl Packed {
                     tag: (b[2] & 0x1F) | (b[3] & 0x80),
                 }
             }
+        }
+    }
+
+    /// The value in 8 bytes, when its magnitude is below 2^56 (nearly every value): the
+    /// magnitude's first 7 bytes and the tag. [`Packed::from_small`] gives it back.
+    pub(crate) fn small(self) -> Option<u64> {
+        if self.magnitude[7..].iter().any(|&b| b != 0) {
+            return None;
+        }
+        let mut b = [0u8; 8];
+        b[..7].copy_from_slice(&self.magnitude[..7]);
+        b[7] = self.tag;
+        Some(u64::from_le_bytes(b))
+    }
+
+    /// The value [`Packed::small`] gave `word` for.
+    pub(crate) fn from_small(word: u64) -> Packed {
+        let b = word.to_le_bytes();
+        let mut magnitude = [0; 12];
+        magnitude[..7].copy_from_slice(&b[..7]);
+        Packed {
+            magnitude,
+            tag: b[7],
         }
     }
 
@@ -268,16 +291,21 @@ impl Returns {
 
     /// The quarter in which the latest period ends: the default report and validation period.
     pub fn latest_quarter(&self) -> Option<Period> {
-        let last = self.latest_period()?;
-        last.latest_at(crate::period::Frequency::Quarterly)
-            .and_then(|q| {
-                if q.end_month_abs() == last.end_month_abs() {
-                    Some(q)
-                } else {
-                    q.offset(1)
-                }
-            })
+        quarter_ending(self.latest_period())
     }
+}
+
+/// The quarter in which `latest` ends.
+fn quarter_ending(latest: Option<Period>) -> Option<Period> {
+    let last = latest?;
+    last.latest_at(crate::period::Frequency::Quarterly)
+        .and_then(|q| {
+            if q.end_month_abs() == last.end_month_abs() {
+                Some(q)
+            } else {
+                q.offset(1)
+            }
+        })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 
 mod check;
 mod chunk;
+mod kept;
 mod record;
 
 use rustc_hash::FxHashMap;
@@ -18,6 +19,7 @@ use std::io::BufRead;
 use std::sync::{mpsc, Mutex};
 
 use chunk::Chunk;
+use kept::{Firsts, Slim, Store};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -133,14 +135,21 @@ struct Reader<'f> {
     framework: &'f Framework,
     as_of: NaiveDate,
     diags: Vec<Diagnostic>,
-    observations: Vec<Observation>,
+    /// The rows kept, in file order (`dropped` marks those removed since).
+    kept: Store,
     parts: Vec<super::PackedParts>,
     infos: Vec<super::RowInfo>,
     /// Every distinct row information kept so far -> its index in `infos` (bounded): a return
     /// with a submission date per period repeats a few of them on millions of rows.
     info_index: FxHashMap<super::RowInfo, u32>,
-    /// Rows removed after the fact (the first of a conflicting pair).
+    /// Rows removed after the fact (the first of a conflicting pair), and how many.
     dropped: Vec<bool>,
+    drops: usize,
+    /// The latest period among the rows kept so far: its end month and row, of those ending
+    /// latest the last read (see `Returns::latest_period`). `latest_lost` is set when that row
+    /// was dropped, and the rows must then be searched again.
+    latest: Option<(i32, usize)>,
+    latest_lost: bool,
     /// The first row of each (indicator, area, period), for duplicates and conflicts.
     seen: Firsts,
     files: Vec<String>,
@@ -155,18 +164,18 @@ pub fn read<R: BufRead + Send>(
     sources: Vec<Source<R>>,
     as_of: NaiveDate,
 ) -> (Returns, Vec<Diagnostic>) {
-    read_in_chunks(framework, sources, as_of, CHUNK_BYTES, true)
+    read_in_chunks(framework, sources, as_of, CHUNK_BYTES)
 }
 
-/// [`read`] for `pmf validate`: the same problems and observations, but numerators and
-/// denominators are checked and not kept (only the report's roll-ups use them: at national
-/// scale they are 190 MB).
+/// [`read`] for `pmf validate`: the same problems, and of the rows kept only what validation
+/// reads after ([`Seen`]): no numerators and denominators (only the report's roll-ups use
+/// them), and per row a period, line, value and optional columns in 24 bytes.
 pub fn read_for_checking<R: BufRead + Send>(
     framework: &Framework,
     sources: Vec<Source<R>>,
     as_of: NaiveDate,
-) -> (Returns, Vec<Diagnostic>) {
-    read_in_chunks(framework, sources, as_of, CHUNK_BYTES, false)
+) -> (Seen, Vec<Diagnostic>) {
+    check_in_chunks(framework, sources, as_of, CHUNK_BYTES)
 }
 
 /// [`read`], cutting files into chunks of about `chunk_bytes` (tests use tiny chunks to run the
@@ -176,57 +185,19 @@ fn read_in_chunks<R: BufRead + Send>(
     sources: Vec<Source<R>>,
     as_of: NaiveDate,
     chunk_bytes: usize,
-    keep_parts: bool,
 ) -> (Returns, Vec<Diagnostic>) {
-    let mut r = Reader {
-        keep_parts,
-        chunk_bytes,
+    let r = Reader::read_all(
         framework,
+        sources,
         as_of,
-        diags: Vec::new(),
-        observations: Vec::new(),
-        parts: Vec::new(),
-        infos: Vec::new(),
-        info_index: FxHashMap::default(),
-        dropped: Vec::new(),
-        seen: Firsts::new(framework),
-        files: Vec::new(),
-        date_columns: Vec::new(),
-    };
-    // Files of one chunk or less are checked a batch at a time on every core; larger ones
-    // chunk by chunk. Either way everything is merged in file order.
-    let mut batch = Vec::new();
-    let mut batch_bytes = 0;
-    for source in sources {
-        let index = r.files.len() as u32;
-        r.files.push(source.name.clone());
-        r.date_columns.push(0);
-        // The header's problems are held until the files before are merged.
-        let before = std::mem::take(&mut r.diags);
-        let opened = r.open_file(index, &source.name, source.reader);
-        let header = std::mem::replace(&mut r.diags, before);
-        match opened {
-            Some((o, chunker)) if !chunker.finished() => {
-                r.check_batch(&mut batch);
-                batch_bytes = 0;
-                r.diags.extend(header);
-                r.read_records(index, &source.name, o, chunker);
-            }
-            small => {
-                let small = small.map(|(o, _)| o);
-                batch_bytes += small.as_ref().map_or(0, |o| o.first.bytes.len());
-                batch.push((index, source.name, header, small));
-                if batch_bytes > BATCH_BYTES || batch.len() >= BATCH_FILES {
-                    r.check_batch(&mut batch);
-                    batch_bytes = 0;
-                }
-            }
-        }
-    }
-    r.check_batch(&mut batch);
+        chunk_bytes,
+        Store::Full(Vec::new()),
+    );
     drop(r.seen);
+    let Store::Full(mut observations) = r.kept else {
+        unreachable!("read into a full store")
+    };
     // In place: a second vector of every observation would double the peak memory.
-    let mut observations = r.observations;
     // The latest period found on the way (see `Returns::latest_period`): of those ending
     // latest, the last in file order.
     // And whether each indicator's observations lie together (see `Returns::runs`).
@@ -257,6 +228,106 @@ fn read_in_chunks<R: BufRead + Send>(
         },
         r.diags,
     )
+}
+
+/// [`read_for_checking`] in chunks of about `chunk_bytes`.
+fn check_in_chunks<R: BufRead + Send>(
+    framework: &Framework,
+    sources: Vec<Source<R>>,
+    as_of: NaiveDate,
+    chunk_bytes: usize,
+) -> (Seen, Vec<Diagnostic>) {
+    let r = Reader::read_all(
+        framework,
+        sources,
+        as_of,
+        chunk_bytes,
+        Store::Slim(Slim::default()),
+    );
+    let mut latest = r.latest;
+    if r.latest_lost {
+        // The latest row was dropped (it conflicted with a later one): search again.
+        latest = (0..r.kept.len())
+            .filter(|&i| !r.dropped[i])
+            .map(|i| (r.kept.period(i).end_month_abs(), i))
+            .max();
+    }
+    (
+        Seen {
+            rows: r.kept.len() - r.drops,
+            latest: latest.map(|(_, i)| r.kept.period(i)),
+            files: r.files,
+            date_columns: r.date_columns,
+            infos: r.infos,
+            kept: r.kept,
+            firsts: r.seen,
+            dropped: r.dropped,
+            n_indicators: framework.indicators.len(),
+        },
+        r.diags,
+    )
+}
+
+/// What `pmf validate` keeps of the returns once read ([`read_for_checking`]): how many rows
+/// are valid, the latest period, and each key's row kept, for completeness.
+pub struct Seen {
+    /// Rows kept (valid, and neither a duplicate nor in conflict).
+    pub rows: usize,
+    latest: Option<Period>,
+    pub files: Vec<String>,
+    /// Per file, the 1-based field number of its `submitted_on` column (0 when it has none).
+    pub date_columns: Vec<u32>,
+    pub infos: Vec<super::RowInfo>,
+    kept: Store,
+    firsts: Firsts,
+    dropped: Vec<bool>,
+    n_indicators: usize,
+}
+
+impl Seen {
+    /// The latest period among the rows kept (as [`Returns::latest_period`]).
+    pub fn latest_period(&self) -> Option<Period> {
+        self.latest
+    }
+
+    /// The quarter in which the latest period ends (as [`Returns::latest_quarter`]).
+    pub fn latest_quarter(&self) -> Option<Period> {
+        super::quarter_ending(self.latest)
+    }
+
+    /// Missing and late returns due at `period`, judged on `as_of` (as
+    /// [`super::complete::check`] finds them among the observations).
+    pub fn completeness(
+        &self,
+        framework: &Framework,
+        period: Period,
+        as_of: NaiveDate,
+    ) -> Vec<Diagnostic> {
+        use super::complete::{self, Found, Rows};
+        let due = complete::due_at(framework, period);
+        let areas = self.firsts.areas_sent(self.n_indicators, &self.dropped);
+        let found = |ii: usize, _k: usize, area: usize, due: Period| {
+            let row = self
+                .firsts
+                .find(&self.kept, ii as u32, area as u32, due.seq())
+                .filter(|&i| {
+                    let p = self.kept.period(i);
+                    !self.dropped[i] && p.seq() == due.seq() && p.frequency() == due.frequency()
+                })?;
+            let (file, line) = self.kept.place(row);
+            Some(Found {
+                file,
+                line,
+                info: self.kept.info(row),
+            })
+        };
+        let rows = Rows {
+            files: &self.files,
+            date_columns: &self.date_columns,
+            infos: &self.infos,
+        };
+        complete::judge(framework, &due, areas, found, &rows, as_of)
+    }
 }
 
 /// Follows the indicators of the observations kept, in order, to find whether each
@@ -307,226 +378,6 @@ impl Runs {
             r.end = self.count;
         }
         (self.together && self.count < u32::MAX).then_some(self.runs)
-    }
-}
-
-/// The first observation of each (indicator, area, period), for duplicates and conflicts.
-///
-/// The period's frequency is the indicator's (a row of another frequency is not kept), so
-/// the key needs no more. The first row's file, line and value are read from its observation,
-/// which stays in `observations` (marked `dropped` once in conflict) until the end.
-///
-/// A hash map with an entry per row costs tens of bytes a row and a cache miss on every row at
-/// national scale. Instead each (indicator, area) pair keeps a chain through its observations,
-/// newest first (4 bytes a row), and a bitmap of the periods it has, over a window of 128
-/// periods: a period not in the bitmap is new without walking the chain, so only a real
-/// repeat, or a period outside the window, walks it. Returns in any order (by indicator, by
-/// quarter, or shuffled) so cost one look at the pair's cell a row. A chain is walked at most
-/// [`Firsts::MAX_WALK`] steps; the first time that is not enough (a pair with very many
-/// periods outside its window), every key so far goes into a map, which is used from then
-/// on. Either way the answer is the same: the first row read with that key.
-struct Firsts {
-    n_areas: usize,
-    /// indicator * n_areas + area -> the pair's cell ([`Pair::pack`]), when the framework is
-    /// small enough for a flat table; else `sparse`. Plain words, so the table is allocated
-    /// zeroed by the system and only the pages of pairs that send returns are ever touched
-    /// (a national framework's table is 35 MB; writing it whole cost 40 ms before reading).
-    cells: Vec<[u64; 3]>,
-    /// Per page of `cells` (4 KiB), whether it has been written: see [`Firsts::cell`].
-    written: Vec<bool>,
-    sparse: FxHashMap<(u32, u32), Pair>,
-    /// Per observation: the previous observation of its pair + 1 (0: none).
-    prev: Vec<u32>,
-    /// Every key -> its first observation, once chains are given up.
-    map: Option<FxHashMap<(u32, u32, i32), u32>>,
-}
-
-/// One (indicator, area) pair: its newest observation + 1 (0: none), and which periods
-/// `base..base + 128` it has.
-#[derive(Clone, Copy, Default)]
-struct Pair {
-    head: u32,
-    base: i32,
-    /// Two words rather than a `u128`, which would align the pair to 32 bytes.
-    bits: [u64; 2],
-}
-
-impl Pair {
-    fn pack(self) -> [u64; 3] {
-        [
-            u64::from(self.head) | (u64::from(self.base as u32) << 32),
-            self.bits[0],
-            self.bits[1],
-        ]
-    }
-
-    fn unpack(cell: [u64; 3]) -> Pair {
-        Pair {
-            head: cell[0] as u32,
-            base: (cell[0] >> 32) as u32 as i32,
-            bits: [cell[1], cell[2]],
-        }
-    }
-}
-
-impl Firsts {
-    const MAX_WALK: usize = 64;
-    /// Pairs in the flat table at most (24 bytes each).
-    const MAX_CELLS: usize = 4_000_000;
-
-    fn new(framework: &Framework) -> Firsts {
-        let n_areas = framework.areas.len();
-        let cells = framework.indicators.len().saturating_mul(n_areas);
-        let cells = if cells <= Self::MAX_CELLS {
-            vec![[0u64; 3]; cells]
-        } else {
-            Vec::new()
-        };
-        Firsts {
-            n_areas,
-            written: vec![false; cells.len().div_ceil(Self::CELLS_PER_PAGE)],
-            cells,
-            sparse: FxHashMap::default(),
-            prev: Vec::new(),
-            map: None,
-        }
-    }
-
-    /// Cells a page holds.
-    const CELLS_PER_PAGE: usize = 4096 / std::mem::size_of::<[u64; 3]>();
-
-    /// The cell `c`. The table is allocated zeroed, so the system maps its pages only as
-    /// they are touched (a national framework's table is 35 MB, a 1M-row file touches a
-    /// fraction); but a page first touched by a read is mapped read-only (to the shared zero
-    /// page), and the write after it costs a second fault and a flush of every core's TLB.
-    /// So each page-sized group of cells is first written whole, with the zeros it holds:
-    /// no cell of an unmarked group has been read or written.
-    #[inline]
-    fn cell(&mut self, c: usize) -> [u64; 3] {
-        let group = c / Self::CELLS_PER_PAGE;
-        if !self.written[group] {
-            self.written[group] = true;
-            let start = group * Self::CELLS_PER_PAGE;
-            let end = (start + Self::CELLS_PER_PAGE).min(self.cells.len());
-            self.cells[start..end].fill([0; 3]);
-        }
-        self.cells[c]
-    }
-
-    /// The first observation with this key; when there is none, `observations.len()`, which
-    /// the caller must then push.
-    fn first_or_insert(
-        &mut self,
-        observations: &[Observation],
-        indicator: u32,
-        area: u32,
-        seq: i32,
-    ) -> usize {
-        let next = observations.len();
-        let Ok(next32) = u32::try_from(next) else {
-            return next; // beyond 4 billion rows: not checked for duplicates
-        };
-        if let Some(map) = &mut self.map {
-            return *map.entry((indicator, area, seq)).or_insert(next32) as usize;
-        }
-        let cell = (indicator as usize)
-            .checked_mul(self.n_areas)
-            .and_then(|c| c.checked_add(area as usize))
-            .filter(|&c| c < self.cells.len() && (area as usize) < self.n_areas);
-        let mut pair = match cell {
-            Some(c) => Pair::unpack(self.cell(c)),
-            None => self
-                .sparse
-                .get(&(indicator, area))
-                .copied()
-                .unwrap_or_default(),
-        };
-        let first = self.step(&mut pair, observations, indicator, area, seq, next32);
-        if self.map.is_none() {
-            match cell {
-                Some(c) => self.cells[c] = pair.pack(),
-                None => {
-                    self.sparse.insert((indicator, area), pair);
-                }
-            }
-        }
-        first
-    }
-
-    /// [`Firsts::first_or_insert`] for the pair `pair` (updated in place) and `next32`, the
-    /// index the row would be kept at.
-    fn step(
-        &mut self,
-        pair: &mut Pair,
-        observations: &[Observation],
-        indicator: u32,
-        area: u32,
-        seq: i32,
-        next32: u32,
-    ) -> usize {
-        let next = next32 as usize;
-        if pair.head == 0 {
-            // The window starts a little before the first period seen: returns usually come
-            // oldest first, but not always.
-            pair.base = seq.saturating_sub(32);
-        }
-        let bit = seq
-            .checked_sub(pair.base)
-            .filter(|off| (0..128).contains(off))
-            .map(|off| (off as usize / 64, 1u64 << (off % 64)));
-        match bit {
-            Some((word, bit)) if pair.bits[word] & bit == 0 => {
-                // New: no walk.
-                pair.bits[word] |= bit;
-                self.prev.push(pair.head);
-                pair.head = next32 + 1;
-                return next;
-            }
-            _ => {}
-        }
-        // A repeat (the bit is set), or a period outside the window: walk the chain.
-        let mut at = pair.head;
-        let mut steps = 0;
-        while at != 0 {
-            let i = at as usize - 1;
-            if observations[i].period.seq() == seq {
-                return i;
-            }
-            steps += 1;
-            if steps == Self::MAX_WALK {
-                return self.give_up_chains(observations, indicator, area, seq);
-            }
-            at = self.prev[i];
-        }
-        self.prev.push(pair.head);
-        pair.head = next32 + 1;
-        next
-    }
-
-    /// Switches to one map of every key (see the type's documentation).
-    fn give_up_chains(
-        &mut self,
-        observations: &[Observation],
-        indicator: u32,
-        area: u32,
-        seq: i32,
-    ) -> usize {
-        let mut map = FxHashMap::default();
-        map.reserve(observations.len());
-        for (i, o) in observations.iter().enumerate() {
-            // Every observation kept is the first of its key.
-            map.entry((o.indicator, o.area, o.period.seq()))
-                .or_insert(i as u32);
-        }
-        self.cells = Vec::new();
-        self.written = Vec::new();
-        self.sparse = FxHashMap::default();
-        self.prev = Vec::new();
-        let first = *map
-            .entry((indicator, area, seq))
-            .or_insert(observations.len() as u32) as usize;
-        self.map = Some(map);
-        first
     }
 }
 
@@ -611,7 +462,68 @@ impl Layout {
     }
 }
 
-impl Reader<'_> {
+impl<'f> Reader<'f> {
+    /// Reads every source into a reader holding the rows kept in `kept` (numerators and
+    /// denominators too when it is a full store), the problems and the side tables.
+    fn read_all<R: BufRead + Send>(
+        framework: &'f Framework,
+        sources: Vec<Source<R>>,
+        as_of: NaiveDate,
+        chunk_bytes: usize,
+        kept: Store,
+    ) -> Reader<'f> {
+        let mut r = Reader {
+            keep_parts: matches!(kept, Store::Full(_)),
+            chunk_bytes,
+            framework,
+            as_of,
+            diags: Vec::new(),
+            kept,
+            parts: Vec::new(),
+            infos: Vec::new(),
+            info_index: FxHashMap::default(),
+            dropped: Vec::new(),
+            drops: 0,
+            latest: None,
+            latest_lost: false,
+            seen: Firsts::new(framework),
+            files: Vec::new(),
+            date_columns: Vec::new(),
+        };
+        // Files of one chunk or less are checked a batch at a time on every core; larger ones
+        // chunk by chunk. Either way everything is merged in file order.
+        let mut batch = Vec::new();
+        let mut batch_bytes = 0;
+        for source in sources {
+            let index = r.files.len() as u32;
+            r.files.push(source.name.clone());
+            r.date_columns.push(0);
+            // The header's problems are held until the files before are merged.
+            let before = std::mem::take(&mut r.diags);
+            let opened = r.open_file(index, &source.name, source.reader);
+            let header = std::mem::replace(&mut r.diags, before);
+            match opened {
+                Some((o, chunker)) if !chunker.finished() => {
+                    r.check_batch(&mut batch);
+                    batch_bytes = 0;
+                    r.diags.extend(header);
+                    r.read_records(index, &source.name, o, chunker);
+                }
+                small => {
+                    let small = small.map(|(o, _)| o);
+                    batch_bytes += small.as_ref().map_or(0, |o| o.first.bytes.len());
+                    batch.push((index, source.name, header, small));
+                    if batch_bytes > BATCH_BYTES || batch.len() >= BATCH_FILES {
+                        r.check_batch(&mut batch);
+                        batch_bytes = 0;
+                    }
+                }
+            }
+        }
+        r.check_batch(&mut batch);
+        r
+    }
+
     /// Distinct row informations remembered for sharing (each a few dozen bytes).
     const MAX_DISTINCT_INFOS: usize = 1 << 20;
 
@@ -1063,21 +975,18 @@ impl Reader<'_> {
                 .area(area_text)
         };
         // Duplicates and conflicts.
-        let next = self.observations.len();
-        let first = self.seen.first_or_insert(
-            &self.observations,
-            indicator as u32,
-            area as u32,
-            period.seq(),
-        );
+        let next = self.kept.len();
+        let first =
+            self.seen
+                .first_or_insert(&self.kept, indicator as u32, area as u32, period.seq());
         if first != next {
             // Unpacked only here: nearly every row is new.
             let value = c.value.get();
-            let first_obs = &self.observations[first];
+            let (first_file_index, first_line) = self.kept.place(first);
             let conflicted = self.dropped[first];
-            let first_file = self.files[first_obs.file as usize].clone();
-            let same_file = first_obs.file == file_index;
-            let first = (first, first_obs.line, first_obs.value());
+            let first_file = self.files[first_file_index as usize].clone();
+            let same_file = first_file_index == file_index;
+            let first = (first, first_line, self.kept.value(first));
             let where_first = if same_file {
                 format!("line {}", first.1)
             } else {
@@ -1093,6 +1002,10 @@ impl Reader<'_> {
                 let (first_value, first_line) = (first.2, first.1);
                 if !conflicted {
                     self.dropped[first.0] = true;
+                    self.drops += 1;
+                    if self.latest.is_some_and(|(_, row)| row == first.0) {
+                        self.latest_lost = true;
+                    }
                     let here = if same_file {
                         format!("line {line}")
                     } else {
@@ -1133,7 +1046,11 @@ impl Reader<'_> {
                 i
             }
         };
-        self.observations.push(Observation {
+        let end = period.end_month_abs();
+        if self.latest.is_none_or(|(last, _)| end >= last) {
+            self.latest = Some((end, next));
+        }
+        self.kept.push(Observation {
             indicator: c.indicator,
             area: c.area,
             period,

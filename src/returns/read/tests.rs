@@ -364,15 +364,39 @@ fn extreme_numbers_never_panic() {
     );
 }
 
+/// What `pmf validate` makes of `files` ([`super::Seen`]), as text: the problems, rows kept,
+/// latest period and completeness at every quarter of two years (and the latest), judged on
+/// `as_of` and a year later.
+fn checked(f: &Framework, files: &[(&str, &[u8])], as_of: NaiveDate, size: usize) -> String {
+    let (c, d) = super::check_in_chunks(f, sources(files), as_of, size);
+    let mut out = format!("{d:?}\n{} {:?} {:?}\n", c.rows, c.latest_period(), c.files);
+    for p in periods_judged(c.latest_quarter()) {
+        for on in [as_of, as_of + chrono::Days::new(365)] {
+            out += &format!("{p} {on}: {:?}\n", c.completeness(f, p, on));
+        }
+    }
+    out
+}
+
+/// The periods completeness is judged at in these tests.
+fn periods_judged(latest: Option<crate::period::Period>) -> Vec<crate::period::Period> {
+    let ys = crate::period::YearStart::April;
+    let quarters = (2023..=2025).flat_map(move |y| {
+        (1..=4).filter_map(move |q| {
+            crate::period::Period::new(ys, crate::period::Frequency::Quarterly, y, q)
+        })
+    });
+    quarters.chain(latest).collect()
+}
+
 /// Every file of `files` read whole, and again cut into chunks of `size` bytes (the parallel
 /// path, with chunk boundaries everywhere): the same problems, observations and side tables.
+/// And read for checking (`pmf validate`), whole and in chunks: the same problems, rows kept,
+/// latest period and completeness as the full read gives.
 fn same_in_chunks(files: &[(&str, &[u8])]) {
     let f = fw();
     let as_of = NaiveDate::from_ymd_opt(2025, 11, 15).unwrap();
-    // Read for checking (`pmf validate`): the same problems and observations, without the
-    // numerators and denominators.
-    let (r, d) = super::read_in_chunks(&f, sources(files), as_of, 1 << 30, true);
-    let (c, dc) = super::read_in_chunks(&f, sources(files), as_of, 1 << 30, false);
+    let (r, d) = super::read_in_chunks(&f, sources(files), as_of, 1 << 30);
     // The latest period the reader found is the one a pass over what it kept finds.
     let computed = crate::returns::Returns {
         latest: None,
@@ -380,7 +404,6 @@ fn same_in_chunks(files: &[(&str, &[u8])]) {
     }
     .latest_period();
     assert_eq!(r.latest, Some(computed));
-    assert_eq!(c.latest, Some(computed));
     // Each indicator's run, when every indicator's observations lie together.
     let runs: Option<Vec<_>> = (0..f.indicators.len())
         .map(|i| {
@@ -395,28 +418,33 @@ fn same_in_chunks(files: &[(&str, &[u8])]) {
         })
         .collect();
     assert_eq!(r.runs, runs);
-    assert_eq!(c.runs, runs);
-    assert!(c.parts.is_empty());
-    assert_eq!(format!("{dc:?}"), format!("{d:?}"));
-    let stripped: Vec<_> = r
-        .observations
-        .into_iter()
-        .map(|mut o| {
-            o.parts = crate::returns::NO_PARTS;
-            o
-        })
-        .collect();
-    assert_eq!(format!("{:?}", c.observations), format!("{stripped:?}"));
+    // What validation reads, as the full read gives it.
+    let mut expected = format!(
+        "{d:?}\n{} {computed:?} {:?}\n",
+        r.observations.len(),
+        r.files
+    );
+    for p in periods_judged(r.latest_quarter()) {
+        for on in [as_of, as_of + chrono::Days::new(365)] {
+            let judged = crate::returns::complete::check(&f, &r, p, on);
+            expected += &format!("{p} {on}: {judged:?}\n");
+        }
+    }
     let go = |size: usize| {
-        let (r, d) = super::read_in_chunks(&f, sources(files), as_of, size, true);
+        let (r, d) = super::read_in_chunks(&f, sources(files), as_of, size);
         format!(
             "{:?}\n{:?}\n{:?}\n{:?}\n{d:?}",
             r.observations, r.parts, r.infos, r.files
         )
     };
     let whole = go(1 << 30);
-    for size in [1, 2, 3, 5, 7, 11, 16, 31, 64, 100, 257] {
+    for size in [1, 2, 3, 5, 7, 11, 16, 31, 64, 100, 257, 1 << 30] {
         assert_eq!(go(size), whole, "chunks of {size} bytes");
+        assert_eq!(
+            checked(&f, files, as_of, size),
+            expected,
+            "checking in chunks of {size} bytes"
+        );
     }
 }
 
@@ -484,7 +512,7 @@ fn chunked_reading_of_random_input_is_the_same() {
 /// the sparse one.
 #[test]
 fn firsts_finds_the_first_of_every_key_in_any_order() {
-    use super::{Firsts, Pair};
+    use super::kept::{Firsts, Pair, Slim, Store};
 
     // A pair survives its packing into the flat table, whatever its fields.
     for (head, base, b0, b1) in [
@@ -514,10 +542,16 @@ fn firsts_finds_the_first_of_every_key_in_any_order() {
         prop_oneof![0i32..12, 0i32..400, Just(300), Just(-40)],
     );
     let mut runner = proptest::test_runner::TestRunner::default();
+    let drops = proptest::collection::vec(any::<bool>(), 0..1200);
     runner
         .run(
-            &(proptest::collection::vec(key, 0..1200), any::<bool>()),
-            |(keys, flat)| {
+            &(
+                proptest::collection::vec(key, 0..1200),
+                any::<bool>(),
+                any::<bool>(),
+                drops,
+            ),
+            |(keys, flat, slim, drops)| {
                 let mut firsts = Firsts {
                     n_areas: 4,
                     cells: if flat {
@@ -530,18 +564,22 @@ fn firsts_finds_the_first_of_every_key_in_any_order() {
                     prev: Vec::new(),
                     map: None,
                 };
-                let mut observations: Vec<Observation> = Vec::new();
+                let mut kept = if slim {
+                    Store::Slim(Slim::default())
+                } else {
+                    Store::Full(Vec::new())
+                };
                 let mut model = std::collections::HashMap::new();
                 for (indicator, area, k) in keys {
                     let seq = origin + k;
                     let period =
                         Period::from_seq(YearStart::April, Frequency::Quarterly, seq).unwrap();
-                    let next = observations.len();
-                    let found = firsts.first_or_insert(&observations, indicator, area, seq);
+                    let next = kept.len();
+                    let found = firsts.first_or_insert(&kept, indicator, area, seq);
                     let expected = *model.entry((indicator, area, seq)).or_insert(next);
                     prop_assert_eq!(found, expected);
                     if found == next {
-                        observations.push(Observation {
+                        kept.push(Observation {
                             indicator,
                             area,
                             period,
@@ -554,9 +592,81 @@ fn firsts_finds_the_first_of_every_key_in_any_order() {
                         });
                     }
                 }
+                // After reading: every key's row is found, and no other key has one.
+                for (&(indicator, area, seq), &row) in &model {
+                    prop_assert_eq!(firsts.find(&kept, indicator, area, seq), Some(row));
+                    prop_assert_eq!(kept.place(row), (0, row as u32 + 2));
+                    for other in [seq - 1, seq + 1, seq + 200, seq - 129] {
+                        let expected = model.get(&(indicator, area, other)).copied();
+                        prop_assert_eq!(firsts.find(&kept, indicator, area, other), expected);
+                    }
+                }
+                prop_assert_eq!(firsts.find(&kept, 9, 0, origin), None);
+                // Each indicator's areas with a row not dropped.
+                let dropped: Vec<bool> = (0..kept.len())
+                    .map(|i| drops.get(i).copied().unwrap_or(false))
+                    .collect();
+                let mut sent = vec![Vec::new(); 3];
+                for (&(indicator, area, _), &row) in &model {
+                    if !dropped[row] {
+                        sent[indicator as usize].push(area as usize);
+                    }
+                }
+                for areas in &mut sent {
+                    areas.sort_unstable();
+                    areas.dedup();
+                }
+                prop_assert_eq!(firsts.areas_sent(3, &dropped), sent);
                 Ok(())
             },
         )
+        .unwrap();
+}
+
+/// The rows `pmf validate` keeps give back every value exactly (wide ones from their own
+/// table) and each row's file.
+#[test]
+fn slim_rows_keep_values_and_files() {
+    use super::kept::{Slim, Store};
+    use crate::period::{Frequency, Period, YearStart};
+    use crate::returns::{Observation, Packed, Status, NO_PARTS};
+    use proptest::prelude::*;
+    let period = Period::new(YearStart::April, Frequency::Quarterly, 2024, 1).unwrap();
+    let value = proptest::option::of(crate::testing::decimals());
+    let row = (value, 0u32..4);
+    let mut runner = proptest::test_runner::TestRunner::default();
+    runner
+        .run(&proptest::collection::vec(row, 0..64), |rows| {
+            let mut kept = Store::Slim(Slim::default());
+            // Files in order, as the merge pushes them.
+            let mut rows = rows;
+            rows.sort_by_key(|r| r.1);
+            for (i, (v, file)) in rows.iter().enumerate() {
+                let packed = Packed::new(*v);
+                if let Some(word) = packed.small() {
+                    prop_assert_eq!(Packed::from_small(word), packed);
+                }
+                kept.push(Observation {
+                    indicator: 0,
+                    area: 0,
+                    period,
+                    value: packed,
+                    parts: NO_PARTS,
+                    status: Status::Final,
+                    info: i as u32,
+                    file: *file,
+                    line: i as u32 + 2,
+                });
+            }
+            for (i, (v, file)) in rows.iter().enumerate() {
+                prop_assert_eq!(kept.value(i), *v);
+                prop_assert_eq!(kept.value(i).map(|d| d.scale()), v.map(|d| d.scale()));
+                prop_assert_eq!(kept.place(i), (*file, i as u32 + 2));
+                prop_assert_eq!(kept.info(i), i as u32);
+                prop_assert_eq!(kept.period(i), period);
+            }
+            Ok(())
+        })
         .unwrap();
 }
 
@@ -616,26 +726,19 @@ CT 01,2024/25 Q1,T-A,1\n\
 CT 01,2024/25 Q3,T-A,2\n\
 CT 01,2024/25 Q2,T-A,3\n\
 CT 01,2024/25 Q3,T-A,4\n";
-    let (r, _) = super::read_in_chunks(&f, sources(&[("r.csv", text)]), as_of, 1 << 30, false);
-    assert_eq!(
-        r.latest.flatten().map(|p| p.to_string()),
-        Some("2024/25 Q2".to_string())
-    );
+    // Read in full, and for checking (where the latest row is dropped after it was read, and
+    // the rows are searched again).
+    let latest = |text: &[u8]| {
+        let (r, _) = super::read_in_chunks(&f, sources(&[("r.csv", text)]), as_of, 1 << 30);
+        let (c, _) = super::check_in_chunks(&f, sources(&[("r.csv", text)]), as_of, 1 << 30);
+        assert_eq!(r.latest, Some(c.latest_period()));
+        c.latest_period().map(|p| p.to_string())
+    };
+    assert_eq!(latest(text), Some("2024/25 Q2".to_string()));
     // September ends with Q2: read after it, it is the latest.
     let tie = [&text[..], b"MN 01,2024-09,T-A,5\nCT 01,2024/25 Q1,T-B,6\n"].concat();
-    let (r, _) = super::read_in_chunks(&f, sources(&[("r.csv", &tie)]), as_of, 1 << 30, false);
-    assert_eq!(
-        r.latest.flatten().map(|p| p.to_string()),
-        Some("2024-09".to_string())
-    );
-    let (r, _) = super::read_in_chunks(
-        &f,
-        sources(&[("r.csv", &text[..28])]),
-        as_of,
-        1 << 30,
-        false,
-    );
-    assert_eq!(r.latest, Some(None));
+    assert_eq!(latest(&tie), Some("2024-09".to_string()));
+    assert_eq!(latest(&text[..28]), None);
 }
 
 /// An indicator's observations are one run only when no other indicator's come between them,
@@ -648,7 +751,7 @@ fn runs_are_found_only_when_each_indicator_lies_together() {
     let runs = |files: &[&str]| {
         let texts: Vec<String> = files.iter().map(|t| format!("{head}{t}")).collect();
         let named: Vec<(&str, &[u8])> = texts.iter().map(|t| ("r.csv", t.as_bytes())).collect();
-        super::read_in_chunks(&f, sources(&named), as_of, 1 << 30, false)
+        super::read_in_chunks(&f, sources(&named), as_of, 1 << 30)
             .0
             .runs
     };
