@@ -262,19 +262,26 @@ impl<'f> Checker<'f> {
     }
 
     /// `Framework::indicator`, remembering the last code (rows come grouped by indicator).
+    #[inline(always)]
     fn lookup_indicator(&mut self, code: &str) -> Match {
         if let Some((last, m)) = &self.last_indicator {
             if same_text(last, code) {
                 return *m;
             }
         }
+        self.lookup_new_indicator(code)
+    }
+
+    /// [`Checker::lookup_indicator`] for a code other than the last one.
+    #[inline(never)]
+    fn lookup_new_indicator(&mut self, code: &str) -> Match {
         let m = self.framework.indicator(code);
         remember(&mut self.last_indicator, code, m);
         m
     }
 
     /// `Framework::area`, each distinct code looked up once.
-    #[inline]
+    #[inline(always)]
     fn lookup_area(&mut self, code: &str) -> Match {
         if let Some((last, m)) = &self.last_area {
             if same_text(last, code) {
@@ -285,6 +292,7 @@ impl<'f> Checker<'f> {
     }
 
     /// [`Checker::lookup_area`] for a code other than the last one.
+    #[inline(never)]
     fn lookup_new_area(&mut self, code: &str) -> Match {
         // Returns sorted by area usually list the areas in the framework's order: the area
         // after the last one is tried first (codes are unique, so a match is the one the
@@ -562,8 +570,13 @@ impl<'f> Checker<'f> {
             (info, status)
         } else {
             // The file has none of those columns: what `info` and `status_of` make of
-            // empty cells.
-            (self.info(commentary, None, None, "", None), Status::Final)
+            // empty cells (without a call when there is no commentary either).
+            let info = if commentary.is_empty() {
+                crate::returns::NO_INFO
+            } else {
+                self.info(commentary, None, None, "", None)
+            };
+            (info, Status::Final)
         };
         Some(checking(
             (indicator, area, area_code.is_empty()),

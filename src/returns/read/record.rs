@@ -5,9 +5,11 @@
 //! position, a record count and the first record as headers; a chunk is already in memory,
 //! and its records need none of that. [`Records`] drives `csv_core::Reader::read_record` as
 //! `csv::Reader::read_byte_record` does (the same defaults: double quotes, any of CR, LF or
-//! CRLF as terminator, no escape or comment character, a UTF-8 BOM skipped at the start), so
-//! the fields and the offsets are the ones the csv crate gives; the test
-//! `records_are_the_csv_readers` compares them on awkward input.
+//! CRLF as terminator, no escape or comment character), so the fields and the offsets are the
+//! ones the csv crate gives for records after a file's header; the test
+//! `records_are_the_csv_readers` compares them on awkward input. The records start after the
+//! header, so a byte-order mark is data here, as it is to the csv crate anywhere but at the
+//! start of a file (`csv-core` alone would skip one at the start of every chunk).
 
 use std::ops::Range;
 
@@ -86,7 +88,12 @@ pub(crate) struct Records<'a> {
     /// Bytes of `input` consumed.
     at: usize,
     done: bool,
+    /// Nothing has been given to `core` yet.
+    fresh: bool,
 }
+
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xef\xbb\xbf";
 
 impl<'a> Records<'a> {
     pub fn new(input: &'a [u8], delimiter: u8) -> Records<'a> {
@@ -95,6 +102,7 @@ impl<'a> Records<'a> {
             input,
             at: 0,
             done: false,
+            fresh: true,
         }
     }
 
@@ -114,11 +122,15 @@ impl<'a> Records<'a> {
         let start = self.at;
         let (mut out, mut ends) = (0, 0);
         loop {
-            let (res, nin, nout, nend) = self.core.read_record(
-                &self.input[self.at..],
-                &mut rec.bytes[out..],
-                &mut rec.ends[ends..],
-            );
+            let mut input = &self.input[self.at..];
+            if std::mem::take(&mut self.fresh) && input.starts_with(BOM) {
+                // `csv-core` skips a byte-order mark only when its first input holds all of
+                // it: given one byte first, it keeps the mark as data.
+                input = &input[..1];
+            }
+            let (res, nin, nout, nend) =
+                self.core
+                    .read_record(input, &mut rec.bytes[out..], &mut rec.ends[ends..]);
             self.at += nin;
             out += nout;
             ends += nend;
@@ -153,18 +165,20 @@ mod tests {
     use super::{Record, Records};
     use proptest::prelude::*;
 
-    /// Every record as the csv crate reads it (flexible, no headers): fields and offset.
+    /// Every record as the csv crate reads it (flexible) after a header line: fields and
+    /// offset from the end of that line.
     fn csv_crate(data: &[u8], delimiter: u8) -> Vec<(Vec<Vec<u8>>, u64)> {
+        let file = [b"h\n".as_slice(), data].concat();
         let mut r = csv::ReaderBuilder::new()
-            .has_headers(false)
+            .has_headers(true)
             .flexible(true)
             .delimiter(delimiter)
             .buffer_capacity(7)
-            .from_reader(data);
+            .from_reader(file.as_slice());
         let mut rec = csv::ByteRecord::new();
         let mut out = Vec::new();
         while r.read_byte_record(&mut rec).unwrap() {
-            let at = rec.position().map_or(0, |p| p.byte());
+            let at = rec.position().map_or(0, |p| p.byte()) - 2;
             out.push((rec.iter().map(<[u8]>::to_vec).collect(), at));
         }
         out
@@ -193,6 +207,7 @@ mod tests {
         for data in [
             String::new(),
             "\u{feff}a,b\r\n1,2".to_string(),
+            "\r\n\u{feff}a,b\r\n\u{feff}1,2".to_string(),
             "a,\"b\nc\",d\r\n\r\n\n\"e\"\"f\",,\n".to_string(),
             format!("{long},{many}\n1\n\"unclosed,2\n3"),
             "\n\n\r\n".to_string(),

@@ -770,3 +770,21 @@ fn runs_are_found_only_when_each_indicator_lies_together() {
         Some(vec![0..1, 0..0, 0..0])
     );
 }
+
+/// A byte-order mark is skipped only at the start of a file. At the start of a row (a file
+/// pasted after another's header) it is part of the indicator code, reported as such, in the
+/// first row after the header as in any other, wherever the chunks are cut.
+#[test]
+fn a_byte_order_mark_after_the_header_is_data() {
+    let text = b"\xef\xbb\xbfindicator,period,area,value\n\
+\xef\xbb\xbfCT 01,2024/25 Q1,T,5\n\
+CT 01,2024/25 Q2,T,6\n\
+\xef\xbb\xbfCT 01,2024/25 Q3,T,7\n";
+    let (r, d) = run(&[("b.csv", text)]);
+    assert_eq!(
+        summary(&d),
+        vec!["b.csv:2:1 unknown-indicator", "b.csv:4:1 unknown-indicator"]
+    );
+    assert_eq!(r.observations.len(), 1);
+    same_in_chunks(&[("b.csv", text)]);
+}
