@@ -638,45 +638,86 @@ fn build_series(
     max_seq: i32,
 ) -> Built {
     let n_areas = framework.areas.len();
-    // (area, period, file, line, index): the file and line put repeats in file order.
-    type Key = (u32, i32, u32, u32, usize);
-    let key = |i: usize| {
-        let o = observations.get(i)?;
-        let ok = o.period.frequency() == indicator.frequency
+    let ok = |o: &Observation| {
+        o.period.frequency() == indicator.frequency
             && o.period.year_start() == framework.year_start
             && (o.area as usize) < n_areas
-            && o.period.seq() <= max_seq;
-        ok.then(|| (o.area, o.period.seq(), o.file, o.line, i))
+            && o.period.seq() <= max_seq
     };
-    let mut keyed: Vec<Key> = match members {
-        Members::Listed(m) => m.iter().filter_map(|&i| key(i as usize)).collect(),
-        Members::Run(r) => r.filter_map(key).collect(),
-    };
-    // Nearly sorted already (returns usually come area by area, period by period): a stable
-    // sort merges the runs it finds, where an unstable one starts over. The keys are
-    // distinct (the index is in each), so the order is the same.
-    keyed.sort();
-    let mut series: Vec<Series> = vec![Series::default(); n_areas];
-    // The areas with returns (keyed is sorted by area), each series sized once.
-    let mut own: Vec<usize> = Vec::new();
-    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-        series[run[0].0 as usize].0.reserve_exact(run.len());
-        own.push(run[0].0 as usize);
-    }
-    for (area, seq, _, _, i) in keyed {
-        let s = &mut series[area as usize].0;
-        if s.last().is_some_and(|e| e.seq == seq) {
-            continue; // a repeated period: the first row read wins
-        }
-        let o = &observations[i];
+    let entry = |i: usize, o: &Observation| {
         let p = crate::returns::parts_of(parts, o);
-        s.push(Entry {
-            seq,
+        Entry {
+            seq: o.period.seq(),
             value: o.value(),
             numerator: p.numerator,
             denominator: p.denominator,
             origin: Origin::Own(i as u32),
-        });
+        }
+    };
+    let mut series: Vec<Series> = vec![Series::default(); n_areas];
+    // The areas with returns, ascending.
+    let mut own: Vec<usize> = Vec::new();
+    // Returns sorted by area and period (as most are) are read straight into the series:
+    // while each row's (area, period) is after the last one's, the rows are in the order
+    // the sort below would give (with no repeats), and each area's run is counted ahead, so
+    // its series is sized once.
+    let mut in_order = false;
+    if let Members::Run(r) = &members {
+        let rows = &observations[r.clone()];
+        in_order = true;
+        let mut last: Option<(u32, i32)> = None;
+        for (k, o) in rows.iter().enumerate() {
+            if !ok(o) {
+                continue;
+            }
+            let here = (o.area, o.period.seq());
+            if last.is_some_and(|l| here <= l) {
+                in_order = false;
+                break;
+            }
+            let s = &mut series[o.area as usize].0;
+            if last.is_none_or(|l| l.0 != o.area) {
+                let run = rows[k..].iter().take_while(|x| x.area == o.area).count();
+                s.reserve_exact(run);
+                own.push(o.area as usize);
+            }
+            last = Some(here);
+            s.push(entry(r.start + k, o));
+        }
+        if !in_order {
+            for &a in &own {
+                series[a] = Series::default();
+            }
+            own.clear();
+        }
+    }
+    if !in_order {
+        // (area, period, file, line, index): the file and line put repeats in file order.
+        type Key = (u32, i32, u32, u32, usize);
+        let key = |i: usize| {
+            let o = observations.get(i)?;
+            ok(o).then(|| (o.area, o.period.seq(), o.file, o.line, i))
+        };
+        let mut keyed: Vec<Key> = match members {
+            Members::Listed(m) => m.iter().filter_map(|&i| key(i as usize)).collect(),
+            Members::Run(r) => r.filter_map(key).collect(),
+        };
+        // Nearly sorted already (returns usually come area by area, period by period): a
+        // stable sort merges the runs it finds, where an unstable one starts over. The keys
+        // are distinct (the index is in each), so the order is the same.
+        keyed.sort();
+        // The areas with returns (keyed is sorted by area), each series sized once.
+        for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+            series[run[0].0 as usize].0.reserve_exact(run.len());
+            own.push(run[0].0 as usize);
+        }
+        for (area, seq, _, _, i) in keyed {
+            let s = &mut series[area as usize].0;
+            if s.last().is_some_and(|e| e.seq == seq) {
+                continue; // a repeated period: the first row read wins
+            }
+            s.push(entry(i, &observations[i]));
+        }
     }
     if indicator.aggregate == Aggregate::None {
         return Built {

@@ -800,6 +800,24 @@ mod no_panic {
                 format!("{:?}", assess(&fw, &with_runs, &options).rows),
                 format!("{:?}", assess(&fw, &sorted, &options).rows)
             );
+            // Sorted by indicator, area and period with one row a key, as a sorted return
+            // is: each run is read straight into the series; the same rows as grouped.
+            let mut ordered = sorted.clone();
+            ordered.observations.sort_by_key(|o| (o.indicator, o.area, o.period.seq()));
+            ordered.observations.dedup_by_key(|o| (o.indicator, o.area, o.period.seq()));
+            let obs = &ordered.observations;
+            let runs = (0..fw.indicators.len())
+                .map(|i| {
+                    let start = obs.partition_point(|o| (o.indicator as usize) < i);
+                    let end = obs.partition_point(|o| (o.indicator as usize) <= i);
+                    start as u32..end as u32
+                })
+                .collect();
+            let with_runs = Returns { runs: Some(runs), ..ordered.clone() };
+            prop_assert_eq!(
+                format!("{:?}", assess(&fw, &with_runs, &options).rows),
+                format!("{:?}", assess(&fw, &ordered, &options).rows)
+            );
         }
     }
 }
@@ -876,4 +894,64 @@ proptest::proptest! {
         let zero = Decimal::from_parts(0, 0, 0, true, x.scale());
         proptest::prop_assert_eq!(super::cmp_decimal(zero, Decimal::ZERO), std::cmp::Ordering::Equal);
     }
+}
+
+/// An indicator's rows taken as one run but not in area and period order (here a district's
+/// quarters, then its wards', then the district again) are sorted before the series are
+/// built, whatever was read straight in before the order broke: the same rows as grouped.
+#[test]
+fn a_run_out_of_area_order_is_sorted_first() {
+    let fw = framework(SMALL);
+    let rs = returns(
+        &fw,
+        "indicator,period,area,value
+C1,2024/25 Q1,T-N,90
+C1,2024/25 Q2,T-N,95
+C1,2024/25 Q3,T-N,120
+C1,2024/25 Q1,T-N1,40
+C1,2024/25 Q2,T-N1,45
+C1,2024/25 Q4,T-N,130
+C1,2024/25 Q1,T-N2,50
+",
+    );
+    let n = fw.indicators.len();
+    let mut runs = vec![0..0; n];
+    runs[1] = 0..rs.observations.len() as u32;
+    let with_runs = Returns {
+        runs: Some(runs),
+        ..rs.clone()
+    };
+    // T-N in focus, so its row keeps its history.
+    let options = Options {
+        focus_area: 1,
+        ..options(&fw, q(2024, 4))
+    };
+    let grouped = assess(&fw, &rs, &options).rows;
+    assert_eq!(
+        format!("{:?}", assess(&fw, &with_runs, &options).rows),
+        format!("{grouped:?}")
+    );
+    // The series themselves: read straight in until the order broke, then sorted.
+    let all: Vec<u32> = (0..rs.observations.len() as u32).collect();
+    let built = |members| {
+        let b = super::build_series(
+            &fw,
+            &fw.indicators[1],
+            &rs.observations,
+            members,
+            &rs.parts,
+            q(2024, 4).seq(),
+        );
+        format!("{:?} {:?} {:?}", b.series, b.touched, b.missing)
+    };
+    assert_eq!(
+        built(super::Members::Run(0..all.len())),
+        built(super::Members::Listed(&all))
+    );
+    // T-N's row: its own Q4 return, and its four quarters.
+    let tn = grouped.iter().find(|r| r.indicator == 1 && r.area == 1);
+    assert_eq!(tn.map(|r| r.value), Some(Some(Decimal::from(130))));
+    let history: Vec<_> = tn.map_or(vec![], |r| r.history.iter().map(|p| p.value).collect());
+    let values = [90, 95, 120, 130].map(|v| Some(Decimal::from(v)));
+    assert_eq!(history, values);
 }
