@@ -947,18 +947,21 @@ impl<'f> Reader<'f> {
         super::push_info(&mut self.infos, Some(info.clone()))
     }
 
-    /// Keeps a checked row, unless it repeats an earlier one (a duplicate, or a conflict when
-    /// the values differ).
-    fn keep(
+    /// A row whose key was kept before, at row `first`: a duplicate when the values agree
+    /// (and the first is not in conflict), else a conflict, reported at both rows, and the
+    /// first is dropped.
+    #[cold]
+    #[inline(never)]
+    fn repeat(
         &mut self,
+        first: usize,
         (file_index, name, line): (u32, &str, u32),
         layout: &Layout,
-        c: check::Candidate,
-        parts: Option<super::PackedParts>,
-        (infos, kept_as): (&[super::RowInfo], &mut [Option<u32>]),
+        c: &check::Candidate,
     ) {
         let fw = self.framework;
         let (indicator, area, period) = (c.indicator as usize, c.area as usize, c.period);
+        // Unpacked only here: nearly every row is new.
         let value_col = layout.get(Col::Value).map_or(0, |i| i as u32 + 1);
         let (ind_text, area_text) = match &c.texts {
             Some(t) => (t[0].as_str(), t[1].as_str()),
@@ -974,64 +977,77 @@ impl<'f> Reader<'f> {
                 .indicator(ind_text)
                 .area(area_text)
         };
+        let value = c.value.get();
+        let (first_file_index, first_line) = self.kept.place(first);
+        let conflicted = self.dropped[first];
+        let first_file = self.files[first_file_index as usize].clone();
+        let same_file = first_file_index == file_index;
+        let first = (first, first_line, self.kept.value(first));
+        let where_first = if same_file {
+            format!("line {}", first.1)
+        } else {
+            format!("{first_file} line {}", first.1)
+        };
+        if first.2 == value && !conflicted {
+            self.diags.push(
+                mk(Code::DuplicateRow, Col::Value, format!("the same indicator, area, period and value as {where_first}; this copy was ignored"))
+                    .period(period.to_string()),
+            );
+        } else {
+            let show = |v: Option<Decimal>| v.map_or("no value".to_string(), |d| d.to_string());
+            let (first_value, first_line) = (first.2, first.1);
+            if !conflicted {
+                self.dropped[first.0] = true;
+                self.drops += 1;
+                if self.latest.is_some_and(|(_, row)| row == first.0) {
+                    self.latest_lost = true;
+                }
+                let here = if same_file {
+                    format!("line {line}")
+                } else {
+                    format!("{name} line {line}")
+                };
+                let ic = &fw.indicators[indicator].code;
+                let ac = &fw.areas[area].code;
+                self.diags.push(
+                    Diagnostic::new(Code::ConflictingRow, &first_file, format!("{ic} {ac} {period} is sent twice with different values ({} here, {} on {here})", show(first_value), show(value)))
+                        .at(first_line, layout.get(Col::Value).map_or(0, |i| i as u32 + 1))
+                        .indicator(ic.clone())
+                        .area(ac.clone())
+                        .period(period.to_string())
+                        .help("keep the right one and delete the other"),
+                );
+            }
+            self.diags.push(
+                mk(
+                    Code::ConflictingRow,
+                    Col::Value,
+                    format!("{} {} {period} is sent twice with different values ({} here, {} on {where_first})", fw.indicators[indicator].code, fw.areas[area].code, show(value), show(first_value)),
+                )
+                .period(period.to_string())
+                .help("keep the right one and delete the other"),
+            );
+        }
+    }
+
+    /// Keeps a checked row, unless it repeats an earlier one (a duplicate, or a conflict when
+    /// the values differ).
+    fn keep(
+        &mut self,
+        (file_index, name, line): (u32, &str, u32),
+        layout: &Layout,
+        c: check::Candidate,
+        parts: Option<super::PackedParts>,
+        (infos, kept_as): (&[super::RowInfo], &mut [Option<u32>]),
+    ) {
+        let (indicator, area, period) = (c.indicator as usize, c.area as usize, c.period);
         // Duplicates and conflicts.
         let next = self.kept.len();
         let first =
             self.seen
                 .first_or_insert(&self.kept, indicator as u32, area as u32, period.seq());
         if first != next {
-            // Unpacked only here: nearly every row is new.
-            let value = c.value.get();
-            let (first_file_index, first_line) = self.kept.place(first);
-            let conflicted = self.dropped[first];
-            let first_file = self.files[first_file_index as usize].clone();
-            let same_file = first_file_index == file_index;
-            let first = (first, first_line, self.kept.value(first));
-            let where_first = if same_file {
-                format!("line {}", first.1)
-            } else {
-                format!("{first_file} line {}", first.1)
-            };
-            if first.2 == value && !conflicted {
-                self.diags.push(
-                    mk(Code::DuplicateRow, Col::Value, format!("the same indicator, area, period and value as {where_first}; this copy was ignored"))
-                        .period(period.to_string()),
-                );
-            } else {
-                let show = |v: Option<Decimal>| v.map_or("no value".to_string(), |d| d.to_string());
-                let (first_value, first_line) = (first.2, first.1);
-                if !conflicted {
-                    self.dropped[first.0] = true;
-                    self.drops += 1;
-                    if self.latest.is_some_and(|(_, row)| row == first.0) {
-                        self.latest_lost = true;
-                    }
-                    let here = if same_file {
-                        format!("line {line}")
-                    } else {
-                        format!("{name} line {line}")
-                    };
-                    let ic = &fw.indicators[indicator].code;
-                    let ac = &fw.areas[area].code;
-                    self.diags.push(
-                        Diagnostic::new(Code::ConflictingRow, &first_file, format!("{ic} {ac} {period} is sent twice with different values ({} here, {} on {here})", show(first_value), show(value)))
-                            .at(first_line, layout.get(Col::Value).map_or(0, |i| i as u32 + 1))
-                            .indicator(ic.clone())
-                            .area(ac.clone())
-                            .period(period.to_string())
-                            .help("keep the right one and delete the other"),
-                    );
-                }
-                self.diags.push(
-                    mk(
-                        Code::ConflictingRow,
-                        Col::Value,
-                        format!("{} {} {period} is sent twice with different values ({} here, {} on {where_first})", fw.indicators[indicator].code, fw.areas[area].code, show(value), show(first_value)),
-                    )
-                    .period(period.to_string())
-                    .help("keep the right one and delete the other"),
-                );
-            }
+            self.repeat(first, (file_index, name, line), layout, &c);
             return;
         }
 
