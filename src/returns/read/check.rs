@@ -672,6 +672,13 @@ impl<'f> Checker<'f> {
                     problems.push(mk(Code::NormalisedValue, col, msg));
                     Some(i)
                 }
+                Match::None if text.starts_with('\u{feff}') => {
+                    // Invisible in the message: named, so the partner knows what to delete.
+                    let code = text.trim_start_matches('\u{feff}');
+                    let msg = format!("the {kind} `{code}` starts with an invisible byte-order mark (U+FEFF), so it is not the framework's code");
+                    problems.push(mk(unknown, col, msg).help("such a mark is left where one file is pasted under another: delete it, and any second header row"));
+                    None
+                }
                 Match::None => {
                     // Only built for an unknown code: listing 200 codes per row would be slow.
                     let known = if col == Col::Indicator {

@@ -786,5 +786,9 @@ CT 01,2024/25 Q2,T,6\n\
         vec!["b.csv:2:1 unknown-indicator", "b.csv:4:1 unknown-indicator"]
     );
     assert_eq!(r.observations.len(), 1);
+    assert_eq!(
+        d[0].message,
+        "the indicator `CT 01` starts with an invisible byte-order mark (U+FEFF), so it is not the framework's code"
+    );
     same_in_chunks(&[("b.csv", text)]);
 }
