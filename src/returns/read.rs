@@ -150,6 +150,8 @@ struct Reader<'f> {
     /// was dropped, and the rows must then be searched again.
     latest: Option<(i32, usize)>,
     latest_lost: bool,
+    /// Whether each indicator's rows kept so far lie together (see `Returns::runs`).
+    runs: Runs,
     /// The first row of each (indicator, area, period), for duplicates and conflicts.
     seen: Firsts,
     files: Vec<String>,
@@ -197,25 +199,32 @@ fn read_in_chunks<R: BufRead + Send>(
     let Store::Full(mut observations) = r.kept else {
         unreachable!("read into a full store")
     };
-    // In place: a second vector of every observation would double the peak memory.
-    // The latest period found on the way (see `Returns::latest_period`): of those ending
-    // latest, the last in file order.
-    // And whether each indicator's observations lie together (see `Returns::runs`).
-    let mut index = 0;
-    let mut latest: Option<(i32, Period)> = None;
-    let mut runs = Runs::new(framework.indicators.len());
-    observations.retain(|o| {
-        index += 1;
-        let keep = !r.dropped[index - 1];
-        if keep {
-            let end = o.period.end_month_abs();
-            if latest.is_none_or(|(last, _)| end >= last) {
-                latest = Some((end, o.period));
+    // The latest period (see `Returns::latest_period`: of those ending latest, the last in
+    // file order) and whether each indicator's observations lie together (`Returns::runs`):
+    // as the merge followed them when no row was dropped (nearly always), else found again
+    // while the dropped rows are taken out.
+    let (latest, runs) = if r.drops == 0 {
+        let latest = r.latest.map(|(_, i)| observations[i].period);
+        (latest, r.runs.finish())
+    } else {
+        // In place: a second vector of every observation would double the peak memory.
+        let mut index = 0;
+        let mut latest: Option<(i32, Period)> = None;
+        let mut runs = Runs::new(framework.indicators.len());
+        observations.retain(|o| {
+            index += 1;
+            let keep = !r.dropped[index - 1];
+            if keep {
+                let end = o.period.end_month_abs();
+                if latest.is_none_or(|(last, _)| end >= last) {
+                    latest = Some((end, o.period));
+                }
+                runs.push(o.indicator);
             }
-            runs.push(o.indicator);
-        }
-        keep
-    });
+            keep
+        });
+        (latest.map(|(_, p)| p), runs.finish())
+    };
     (
         Returns {
             observations,
@@ -223,8 +232,8 @@ fn read_in_chunks<R: BufRead + Send>(
             date_columns: r.date_columns,
             parts: r.parts,
             infos: r.infos,
-            latest: Some(latest.map(|(_, p)| p)),
-            runs: runs.finish(),
+            latest: Some(latest),
+            runs,
         },
         r.diags,
     )
@@ -486,6 +495,7 @@ impl<'f> Reader<'f> {
             drops: 0,
             latest: None,
             latest_lost: false,
+            runs: Runs::new(framework.indicators.len()),
             seen: Firsts::new(framework),
             files: Vec::new(),
             date_columns: Vec::new(),
@@ -1066,6 +1076,7 @@ impl<'f> Reader<'f> {
         if self.latest.is_none_or(|(last, _)| end >= last) {
             self.latest = Some((end, next));
         }
+        self.runs.push(c.indicator);
         self.kept.push(Observation {
             indicator: c.indicator,
             area: c.area,
