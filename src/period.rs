@@ -154,6 +154,39 @@ impl Period {
     pub fn year_start(self) -> YearStart {
         self.ys
     }
+
+    /// The period in four bytes (year start, frequency and number), for tables of millions of
+    /// rows; [`Period::unpack`] gives it back.
+    pub(crate) fn pack(self) -> u32 {
+        let ys = match self.ys {
+            YearStart::April => 0,
+            YearStart::January => 1,
+        };
+        let freq = match self.freq {
+            Frequency::Monthly => 0,
+            Frequency::Quarterly => 1,
+            Frequency::HalfYearly => 2,
+            Frequency::Annual => 3,
+        };
+        // A period's number is below 36,000 (years 1900 to 2999, at most 12 a year).
+        (ys << 31) | (freq << 28) | (self.seq() as u32 & 0x0FFF_FFFF)
+    }
+
+    /// The period [`Period::pack`] packed into `word`.
+    pub(crate) fn unpack(word: u32) -> Option<Period> {
+        let ys = if word >> 31 == 1 {
+            YearStart::January
+        } else {
+            YearStart::April
+        };
+        let freq = match (word >> 28) & 0x7 {
+            0 => Frequency::Monthly,
+            1 => Frequency::Quarterly,
+            2 => Frequency::HalfYearly,
+            _ => Frequency::Annual,
+        };
+        Period::from_seq(ys, freq, (word & 0x0FFF_FFFF) as i32)
+    }
     pub fn frequency(self) -> Frequency {
         self.freq
     }
@@ -599,6 +632,30 @@ mod tests {
 
     fn p(text: &str) -> Period {
         Period::parse(text, A, None).unwrap()
+    }
+
+    /// Every period of every frequency, year start and year packs into four bytes and back.
+    #[test]
+    fn every_period_packs_and_unpacks() {
+        let mut seen = std::collections::HashSet::new();
+        for ys in [A, J] {
+            for freq in [
+                Frequency::Monthly,
+                Frequency::Quarterly,
+                Frequency::HalfYearly,
+                Frequency::Annual,
+            ] {
+                for year in 1900..=2999 {
+                    for index in 1..=freq.per_year() {
+                        let period = Period::new(ys, freq, year, index).unwrap();
+                        let word = period.pack();
+                        assert_eq!(Period::unpack(word), Some(period));
+                        assert_eq!((word & 0x0FFF_FFFF) as i32, period.seq());
+                        assert!(seen.insert(word), "{period:?} packs as another period");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

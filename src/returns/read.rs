@@ -258,13 +258,13 @@ fn check_in_chunks<R: BufRead + Send>(
         // The latest row was dropped (it conflicted with a later one): search again.
         latest = (0..r.kept.len())
             .filter(|&i| !r.dropped[i])
-            .map(|i| (r.kept.period(i).end_month_abs(), i))
+            .filter_map(|i| Some((r.kept.period(i)?.end_month_abs(), i)))
             .max();
     }
     (
         Seen {
             rows: r.kept.len() - r.drops,
-            latest: latest.map(|(_, i)| r.kept.period(i)),
+            latest: latest.and_then(|(_, i)| r.kept.period(i)),
             files: r.files,
             date_columns: r.date_columns,
             infos: r.infos,
@@ -320,8 +320,8 @@ impl Seen {
                 .firsts
                 .find(&self.kept, ii as u32, area as u32, due.seq())
                 .filter(|&i| {
-                    let p = self.kept.period(i);
-                    !self.dropped[i] && p.seq() == due.seq() && p.frequency() == due.frequency()
+                    let same = |p: Period| p.seq() == due.seq() && p.frequency() == due.frequency();
+                    !self.dropped[i] && self.kept.period(i).is_some_and(same)
                 })?;
             let (file, line) = self.kept.place(row);
             Some(Found {

@@ -663,7 +663,7 @@ fn slim_rows_keep_values_and_files() {
                 prop_assert_eq!(kept.value(i).map(|d| d.scale()), v.map(|d| d.scale()));
                 prop_assert_eq!(kept.place(i), (*file, i as u32 + 2));
                 prop_assert_eq!(kept.info(i), i as u32);
-                prop_assert_eq!(kept.period(i), period);
+                prop_assert_eq!(kept.period(i), Some(period));
             }
             Ok(())
         })
