@@ -169,7 +169,15 @@ impl Period {
             Frequency::Annual => 3,
         };
         // A period's number is below 36,000 (years 1900 to 2999, at most 12 a year).
-        (ys << 31) | (freq << 28) | (self.seq() as u32 & 0x0FFF_FFFF)
+        (ys << 31) | (freq << 28) | (self.seq() as u32 & Self::PACKED_SEQ)
+    }
+
+    /// The low bits of a packed period: its number.
+    const PACKED_SEQ: u32 = 0x0FFF_FFFF;
+
+    /// The number ([`Period::seq`]) of the period packed into `word`, without unpacking it.
+    pub(crate) fn packed_seq(word: u32) -> i32 {
+        (word & Self::PACKED_SEQ) as i32
     }
 
     /// The period [`Period::pack`] packed into `word`.
@@ -185,7 +193,7 @@ impl Period {
             2 => Frequency::HalfYearly,
             _ => Frequency::Annual,
         };
-        Period::from_seq(ys, freq, (word & 0x0FFF_FFFF) as i32)
+        Period::from_seq(ys, freq, Period::packed_seq(word))
     }
     pub fn frequency(self) -> Frequency {
         self.freq
@@ -650,7 +658,7 @@ mod tests {
                         let period = Period::new(ys, freq, year, index).unwrap();
                         let word = period.pack();
                         assert_eq!(Period::unpack(word), Some(period));
-                        assert_eq!((word & 0x0FFF_FFFF) as i32, period.seq());
+                        assert_eq!(Period::packed_seq(word), period.seq());
                         assert!(seen.insert(word), "{period:?} packs as another period");
                     }
                 }

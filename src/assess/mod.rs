@@ -662,8 +662,11 @@ fn build_series(
     // the sort below would give (with no repeats), and each area's run is counted ahead, so
     // its series is sized once.
     let mut in_order = false;
-    if let Members::Run(r) = &members {
-        let rows = &observations[r.clone()];
+    let run = match &members {
+        Members::Run(r) => observations.get(r.clone()).map(|rows| (r.start, rows)),
+        Members::Listed(_) => None,
+    };
+    if let Some((first, rows)) = run {
         in_order = true;
         let mut last: Option<(u32, i32)> = None;
         for (k, o) in rows.iter().enumerate() {
@@ -682,7 +685,7 @@ fn build_series(
                 own.push(o.area as usize);
             }
             last = Some(here);
-            s.push(entry(r.start + k, o));
+            s.push(entry(first + k, o));
         }
         if !in_order {
             for &a in &own {

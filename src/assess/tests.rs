@@ -942,6 +942,17 @@ C1,2024/25 Q1,T-N2,50
         built(super::Members::Run(0..all.len())),
         built(super::Members::Listed(&all))
     );
+    // A run past the last row (runs made by hand) is read as far as there are rows.
+    let mut past = vec![0..0; n];
+    past[1] = 0..1000;
+    let past = Returns {
+        runs: Some(past),
+        ..rs.clone()
+    };
+    assert_eq!(
+        format!("{:?}", assess(&fw, &past, &options).rows),
+        format!("{grouped:?}")
+    );
     // T-N's row: its own Q4 return, and its four quarters.
     let tn = grouped.iter().find(|r| r.indicator == 1 && r.area == 1);
     assert_eq!(tn.map(|r| r.value), Some(Some(Decimal::from(130))));

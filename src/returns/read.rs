@@ -271,7 +271,6 @@ fn check_in_chunks<R: BufRead + Send>(
             kept: r.kept,
             firsts: r.seen,
             dropped: r.dropped,
-            n_indicators: framework.indicators.len(),
         },
         r.diags,
     )
@@ -290,7 +289,6 @@ pub struct Seen {
     kept: Store,
     firsts: Firsts,
     dropped: Vec<bool>,
-    n_indicators: usize,
 }
 
 impl Seen {
@@ -314,7 +312,9 @@ impl Seen {
     ) -> Vec<Diagnostic> {
         use super::complete::{self, Found, Rows};
         let due = complete::due_at(framework, period);
-        let areas = self.firsts.areas_sent(self.n_indicators, &self.dropped);
+        let areas = self
+            .firsts
+            .areas_sent(framework.indicators.len(), &self.dropped);
         let found = |ii: usize, _k: usize, area: usize, due: Period| {
             let row = self
                 .firsts

@@ -28,7 +28,7 @@ impl Store {
     pub(super) fn seq(&self, i: usize) -> i32 {
         match self {
             Store::Full(o) => o[i].period.seq(),
-            Store::Slim(s) => (s.rows[i].period & 0x0FFF_FFFF) as i32,
+            Store::Slim(s) => Period::packed_seq(s.rows[i].period),
         }
     }
 
@@ -92,7 +92,7 @@ struct SlimRow {
     value: [u32; 2],
     line: u32,
     info: u32,
-    /// [`Period::pack`]: its low 28 bits are the period's number.
+    /// [`Period::pack`] (its number read by [`Period::packed_seq`]).
     period: u32,
 }
 
