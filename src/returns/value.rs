@@ -43,6 +43,22 @@ pub fn parse(text: &str, percent: bool) -> Cell {
     parse_rest(text, percent)
 }
 
+/// [`parse`] of a cell's bytes, the short plain decimals read without making them text;
+/// `None` when the bytes are not UTF-8.
+#[inline(always)]
+pub fn parse_bytes(b: &[u8], percent: bool) -> Option<Cell> {
+    if b.is_empty() {
+        return Some(Cell::Empty);
+    }
+    if let Some(d) = short_plain(b) {
+        return Some(Cell::Number {
+            value: d,
+            normalised: None,
+        });
+    }
+    Some(parse_rest(std::str::from_utf8(b).ok()?, percent))
+}
+
 /// [`parse`] for a cell that is not empty and not a short plain decimal.
 fn parse_rest(text: &str, percent: bool) -> Cell {
     if let Some(d) = plain(text) {

@@ -272,6 +272,23 @@ impl<'f> Checker<'f> {
         self.lookup_new_indicator(code)
     }
 
+    /// [`Checker::lookup_indicator`] of a cell as read, for [`Checker::quick`]: the last code
+    /// compared byte for byte, else the cell as text, trimmed. `None` when the cell is empty
+    /// (after trimming) or not UTF-8.
+    #[inline(always)]
+    fn lookup_indicator_cell(&mut self, cell: &[u8]) -> Option<Match> {
+        if cell.is_empty() {
+            return None;
+        }
+        if let Some((last, m)) = &self.last_indicator {
+            if same_bytes(last.as_bytes(), cell) {
+                return Some(*m);
+            }
+        }
+        let code = trim(std::str::from_utf8(cell).ok()?);
+        (!code.is_empty()).then(|| self.lookup_indicator(code))
+    }
+
     /// [`Checker::lookup_indicator`] for a code other than the last one.
     #[inline(never)]
     fn lookup_new_indicator(&mut self, code: &str) -> Match {
@@ -289,6 +306,26 @@ impl<'f> Checker<'f> {
             }
         }
         self.lookup_new_area(code)
+    }
+
+    /// [`Checker::lookup_area`] of a cell as read, for [`Checker::quick`], and whether the cell
+    /// is empty (after trimming): the last code compared byte for byte, else the cell as text.
+    /// `None` when the cell is not UTF-8.
+    #[inline(always)]
+    fn lookup_area_cell(&mut self, cell: &[u8]) -> Option<(Match, bool)> {
+        if cell.is_empty() {
+            return Some((Match::Exact(self.framework.default_area()), true));
+        }
+        if let Some((last, m)) = &self.last_area {
+            if same_bytes(last.as_bytes(), cell) {
+                return Some((*m, false));
+            }
+        }
+        let code = trim(std::str::from_utf8(cell).ok()?);
+        if code.is_empty() {
+            return Some((Match::Exact(self.framework.default_area()), true));
+        }
+        Some((self.lookup_area(code), false))
     }
 
     /// [`Checker::lookup_area`] for a code other than the last one.
@@ -326,7 +363,10 @@ impl<'f> Checker<'f> {
     /// Periods repeat on nearly every row: each distinct text is parsed once per hint.
     fn parse_period(&mut self, text: &str, hint: Option<Frequency>) -> ParsedPeriod {
         let slot = period_slot(hint);
-        if let Some(cached) = self.period_slots(text).and_then(|e| e[slot].as_ref()) {
+        if let Some(cached) = self
+            .period_slots(text.as_bytes())
+            .and_then(|e| e[slot].as_ref())
+        {
             return cached.clone();
         }
         let parsed = Period::parse(text, self.framework.year_start, hint)
@@ -343,17 +383,17 @@ impl<'f> Checker<'f> {
 
     /// The cached readings of a period text, if any.
     #[inline(always)]
-    fn period_slots(&self, text: &str) -> Option<&PeriodSlots> {
-        match short_key(text) {
+    fn period_slots(&self, text: &[u8]) -> Option<&PeriodSlots> {
+        match short_key_of(text) {
             Some(k) => self.periods.get(&k),
-            None => self.long_periods.get(text),
+            None => self.long_periods.get(std::str::from_utf8(text).ok()?),
         }
     }
 
     /// [`Checker::parse_period`] for [`Checker::quick`]: the period, when the text is one of
     /// `freq` that has ended; `None` for anything `row` would have to report.
     #[inline]
-    fn quick_period(&mut self, text: &str, freq: Frequency) -> Option<Period> {
+    fn quick_period(&mut self, text: &[u8], freq: Frequency) -> Option<Period> {
         let ok = |parsed: &ParsedPeriod| match parsed {
             Ok((p, false)) if p.frequency() == freq => Some(*p),
             _ => None,
@@ -363,7 +403,7 @@ impl<'f> Checker<'f> {
             .and_then(|e| e[period_slot(Some(freq))].as_ref())
         {
             Some(parsed) => ok(parsed),
-            None => ok(&self.parse_period(text, Some(freq))),
+            None => ok(&self.parse_period(std::str::from_utf8(text).ok()?, Some(freq))),
         }
     }
 
@@ -505,28 +545,18 @@ impl<'f> Checker<'f> {
         if rec.len() != layout.width {
             return None;
         }
-        let whole = std::str::from_utf8(rec.as_slice()).ok()?;
-        let cells = QuickCells::new(rec, whole, layout)?;
+        let cells = QuickCells::new(rec, rec.as_slice(), layout)?;
         let fw = self.framework;
-        let ind_code = trim(cells.get(Col::Indicator)?);
-        if ind_code.is_empty() {
-            return None;
-        }
-        let Match::Exact(indicator) = self.lookup_indicator(ind_code) else {
+        let Match::Exact(indicator) = self.lookup_indicator_cell(cells.get(Col::Indicator)?)?
+        else {
             return None;
         };
         let ind = &fw.indicators[indicator];
-        let area_code = trim(cells.get(Col::Area)?);
-        let area = if area_code.is_empty() {
-            fw.default_area()
-        } else {
-            match self.lookup_area(area_code) {
-                Match::Exact(a) => a,
-                _ => return None,
-            }
+        let (Match::Exact(area), area_blank) = self.lookup_area_cell(cells.get(Col::Area)?)? else {
+            return None;
         };
         let period = self.quick_period(cells.get(Col::Period)?, ind.frequency)?;
-        let value = match value::parse(cells.get(Col::Value)?, ind.unit == Unit::Percent) {
+        let value = match value::parse_bytes(cells.get(Col::Value)?, ind.unit == Unit::Percent)? {
             Cell::Number {
                 value,
                 normalised: None,
@@ -554,17 +584,17 @@ impl<'f> Checker<'f> {
                 return None;
             }
         }
-        let commentary = trim(cells.get(Col::Commentary)?);
+        let commentary = trim(cells.text(Col::Commentary)?);
         let (info, status) = if layout.has_extras() {
-            let prediction = prediction_of(cells.get(Col::Prediction)?)?;
-            let action_plan = action_plan_of(trim(cells.get(Col::ActionPlan)?))?;
-            let status = status_of(trim(cells.get(Col::Status)?))?;
-            let submitted_on = self.submitted_on(trim(cells.get(Col::SubmittedOn)?))?;
+            let prediction = prediction_of(cells.text(Col::Prediction)?)?;
+            let action_plan = action_plan_of(trim(cells.text(Col::ActionPlan)?))?;
+            let status = status_of(trim(cells.text(Col::Status)?))?;
+            let submitted_on = self.submitted_on(trim(cells.text(Col::SubmittedOn)?))?;
             let info = self.info(
                 commentary,
                 prediction,
                 action_plan,
-                trim(cells.get(Col::SubmittedBy)?),
+                trim(cells.text(Col::SubmittedBy)?),
                 submitted_on,
             );
             (info, status)
@@ -579,7 +609,7 @@ impl<'f> Checker<'f> {
             (info, Status::Final)
         };
         Some(checking(
-            (indicator, area, area_code.is_empty()),
+            (indicator, area, area_blank),
             period,
             value,
             (numerator, denominator),
@@ -995,7 +1025,12 @@ type ShortKey = (u64, u64, u8);
 /// The [`ShortKey`] of `text`, or `None` when it is longer than 16 bytes.
 #[inline(always)]
 fn short_key(text: &str) -> Option<ShortKey> {
-    let b = text.as_bytes();
+    short_key_of(text.as_bytes())
+}
+
+/// [`short_key`] of bytes.
+#[inline(always)]
+fn short_key_of(b: &[u8]) -> Option<ShortKey> {
     let n = b.len();
     let word8 = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
     let word4 = |at: usize| {
@@ -1047,15 +1082,21 @@ fn checking(
     )
 }
 
-/// A record's cells for [`Checker::quick`], by column: "" for a column the file lacks.
-struct QuickCells<'r>([&'r str; 12]);
+/// A record's cells for [`Checker::quick`], by column, as bytes: empty for a column the file
+/// lacks. The record is known to be UTF-8 ([`QuickCells::new`]), and its codes, periods and
+/// numbers are read as bytes; a cell is made text only where it is needed as text.
+struct QuickCells<'r>([&'r [u8]; 12]);
 
 impl<'r> QuickCells<'r> {
-    /// The cells of `rec`, whose fields end to end are `whole`: split off one after another
-    /// (a field ends on a character boundary, as the delimiter is ASCII; `None` otherwise).
+    /// The cells of `rec`, whose fields end to end are `whole`, split off one after another;
+    /// `None` when the record is not UTF-8 (checked word by word when, as nearly always, it
+    /// is ASCII).
     #[inline(always)]
-    fn new(rec: &Record, whole: &'r str, layout: &Layout) -> Option<QuickCells<'r>> {
-        let mut cells = [""; 12];
+    fn new(rec: &Record, whole: &'r [u8], layout: &Layout) -> Option<QuickCells<'r>> {
+        if !whole.is_ascii() {
+            std::str::from_utf8(whole).ok()?;
+        }
+        let mut cells: [&[u8]; 12] = [b""; 12];
         let (mut rest, mut start) = (whole, 0);
         for (&end, &c) in rec.ends().iter().zip(&layout.by_field) {
             let (cell, tail) = rest.split_at_checked(end.checked_sub(start)?)?;
@@ -1069,15 +1110,26 @@ impl<'r> QuickCells<'r> {
 
     /// Column `c`'s cell.
     #[inline(always)]
-    fn get(&self, c: Col) -> Option<&'r str> {
+    fn get(&self, c: Col) -> Option<&'r [u8]> {
         Some(self.0[c as usize])
+    }
+
+    /// Column `c`'s cell as text (a field ends on a character boundary, as the delimiter is
+    /// ASCII, so a cell of a UTF-8 record is UTF-8; `None` otherwise).
+    #[inline(always)]
+    fn text(&self, c: Col) -> Option<&'r str> {
+        let cell = self.0[c as usize];
+        if cell.is_empty() {
+            return Some("");
+        }
+        std::str::from_utf8(cell).ok()
     }
 }
 
 /// A numerator or denominator cell for [`Checker::quick`]: `None` when it has anything to say.
 #[inline(always)]
-fn quick_part(text: &str) -> Option<Option<Decimal>> {
-    match value::parse(text, false) {
+fn quick_part(text: &[u8]) -> Option<Option<Decimal>> {
+    match value::parse_bytes(text, false)? {
         Cell::Number {
             value,
             normalised: None,
@@ -1138,11 +1190,17 @@ fn submitted_on_of(date: &str) -> Option<Option<NaiveDate>> {
 /// a call to `memcmp`: texts of up to 16 bytes are compared by their [`ShortKey`]s.
 #[inline(always)]
 fn same_text(a: &str, b: &str) -> bool {
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_text`] of bytes.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    match short_key(a) {
-        Some(k) => short_key(b) == Some(k),
+    match short_key_of(a) {
+        Some(k) => short_key_of(b) == Some(k),
         None => a == b,
     }
 }
@@ -1584,7 +1642,15 @@ mod tests {
                 proptest::sample::select(vec![0i8, 0, 0, 0, -1, 1]),
                 (
                     cell(&[
-                        b"PC 01", b"CT 01", b"MN 01", b"pc 01", b" PC 01", b"XX 99", b"",
+                        b"PC 01",
+                        b"CT 01",
+                        b"MN 01",
+                        b"pc 01",
+                        b" PC 01",
+                        b"XX 99",
+                        b"",
+                        b"PC\xa301",
+                        b"PC 01\xc2\xa0",
                     ]),
                     cell(&[
                         b"2024/25 Q1",
@@ -1595,12 +1661,13 @@ mod tests {
                         b"junk",
                         b"",
                         b" 2024/25 Q2 ",
+                        b"2024/25 Q1\xa3",
                     ]),
                     cell(&[
                         b"75.5", b"76", b"0", b"-1", b"101", b"45%", b"1,234", b"[c]", b"x", b"",
-                        b"abc", b" 5 ", b"75.50", b"1e3", b"100",
+                        b"abc", b" 5 ", b"75.50", b"1e3", b"100", b"7\xa3",
                     ]),
-                    cell(&[b"T-A", b"T-B", b"", b"t-a", b"ZZ", b" T-A"]),
+                    cell(&[b"T-A", b"T-B", b"", b"t-a", b"ZZ", b" T-A", b"T-\xa3", b" "]),
                     cell(&[b"", b"151", b"0", b"1.5", b"x", b"abc", b" 3"]),
                     cell(&[b"", b"200", b"0", b"2", b"[c]", b"abc"]),
                 ),
