@@ -210,6 +210,17 @@ pub(crate) fn check_chunk(
     // Whether the previous record had no line feed inside its fields (not known before the
     // first: the header may be in this chunk).
     let mut plain = false;
+    // Only a quoted field holds a line feed, so a record is searched for one only when its
+    // bytes hold a quote: the next quote's offset is known, and nearly every record ends
+    // before it.
+    let input = &data[start..];
+    let quote_from = |at: usize| {
+        input
+            .get(at..)
+            .and_then(|rest| memchr::memchr(b'"', rest))
+            .map_or(usize::MAX, |i| at + i)
+    };
+    let mut next_quote = quote_from(0);
     while let Some(at) = records.next_into(&mut record) {
         let line = lines.line_of(start + at, plain);
         let before = out.diags.len();
@@ -226,7 +237,13 @@ pub(crate) fn check_chunk(
             }
             c
         });
-        let newlines = super::newlines(record.as_slice());
+        let end = records.offset();
+        let newlines = if next_quote < end {
+            next_quote = quote_from(end);
+            super::newlines(record.as_slice())
+        } else {
+            0
+        };
         plain = newlines == 0;
         out.recs.push(Rec {
             line: line32,

@@ -106,6 +106,12 @@ impl<'a> Records<'a> {
         }
     }
 
+    /// The offset in the input just past the last record read (and whatever of its line
+    /// break the parser took with it).
+    pub fn offset(&self) -> usize {
+        self.at
+    }
+
     /// Reads the next record into `rec`: its offset in the input, or `None` at the end.
     #[inline]
     pub fn next_into(&mut self, rec: &mut Record) -> Option<usize> {

@@ -178,6 +178,28 @@ fn bom_crlf_embedded_newlines_and_lines() {
     assert_eq!(r.commentary(&r.observations[0]), Some("two\r\nlines"));
 }
 
+/// Records with line feeds inside quoted fields, back to back, the second beginning with its
+/// quote (found only if the search for quotes starts right where the first record ends), with
+/// both line ends: every later record is still placed on its own line.
+#[test]
+fn quoted_line_feeds_back_to_back() {
+    for end in ["\n", "\r\n"] {
+        let text = [
+            "commentary,indicator,period,value",
+            "\"a\nb\",CT 01,2024/25 Q1,5",
+            "\"c\nd\ne\",CT 01,2024/25 Q2,6",
+            "plain,CT 01,2024/25 Q3,7",
+            "\"f\",CT 01,2024/25 Q4,",
+            "",
+        ]
+        .join(end);
+        let (r, d) = run(&[("q.csv", text.as_bytes())]);
+        assert_eq!(summary(&d), vec!["q.csv:8:4 missing-value"], "{end:?}");
+        let lines: Vec<u32> = r.observations.iter().map(|o| o.line).collect();
+        assert_eq!(lines, vec![2, 4, 7], "{end:?}");
+    }
+}
+
 #[test]
 fn windows_1252_semicolons_and_tabs() {
     let (r, d) = run(&[
