@@ -423,28 +423,14 @@ struct Layout {
     width: usize,
     /// [`Layout::has_extras`], computed once.
     extras: bool,
-    /// Per field up to the last column pmf reads, that column (as `Col as u8`), or
-    /// [`Layout::UNREAD`].
-    by_field: Vec<u8>,
 }
 
 impl Layout {
-    /// A field of no column pmf reads, in [`Layout::by_field`].
-    const UNREAD: u8 = u8::MAX;
-
     fn new(cols: [Option<usize>; 12], width: usize) -> Layout {
-        let read = cols.iter().flatten().map(|&i| i + 1).max().unwrap_or(0);
-        let mut by_field = vec![Self::UNREAD; read];
-        for (c, i) in cols.iter().enumerate() {
-            if let Some(&i) = i.as_ref() {
-                by_field[i] = c as u8;
-            }
-        }
         let mut layout = Layout {
             cols,
             width,
             extras: false,
-            by_field,
         };
         layout.extras = [
             Col::Prediction,

@@ -562,7 +562,7 @@ impl<'f> Checker<'f> {
         if rec.len() != layout.width {
             return None;
         }
-        let cells = QuickCells::new(rec, rec.as_slice(), layout)?;
+        let cells = QuickCells::new(rec, layout)?;
         let fw = self.framework;
         let Match::Exact(indicator) = self.lookup_indicator_cell(cells.get(Col::Indicator)?)?
         else {
@@ -1101,41 +1101,50 @@ fn checking(
 
 /// A record's cells for [`Checker::quick`], by column, as bytes: empty for a column the file
 /// lacks. The record is known to be UTF-8 ([`QuickCells::new`]), and its codes, periods and
-/// numbers are read as bytes; a cell is made text only where it is needed as text.
-struct QuickCells<'r>([&'r [u8]; 12]);
+/// numbers are read as bytes; a cell is made text only where it is needed as text. A cell is
+/// found from the field ends when asked for, so a column the checks do not read costs nothing.
+struct QuickCells<'r> {
+    bytes: &'r [u8],
+    ends: &'r [usize],
+    cols: &'r [Option<usize>; 12],
+}
 
 impl<'r> QuickCells<'r> {
-    /// The cells of `rec`, whose fields end to end are `whole`, split off one after another;
-    /// `None` when the record is not UTF-8 (checked word by word when, as nearly always, it
-    /// is ASCII).
+    /// The cells of `rec`; `None` when the record is not UTF-8 (checked word by word when, as
+    /// nearly always, it is ASCII).
     #[inline(always)]
-    fn new(rec: &Record, whole: &'r [u8], layout: &Layout) -> Option<QuickCells<'r>> {
-        if !whole.is_ascii() {
-            std::str::from_utf8(whole).ok()?;
+    fn new(rec: &'r Record, layout: &'r Layout) -> Option<QuickCells<'r>> {
+        let bytes = rec.as_slice();
+        if !bytes.is_ascii() {
+            std::str::from_utf8(bytes).ok()?;
         }
-        let mut cells: [&[u8]; 12] = [b""; 12];
-        let (mut rest, mut start) = (whole, 0);
-        for (&end, &c) in rec.ends().iter().zip(&layout.by_field) {
-            let (cell, tail) = rest.split_at_checked(end.checked_sub(start)?)?;
-            if let Some(slot) = cells.get_mut(usize::from(c)) {
-                *slot = cell;
-            }
-            (rest, start) = (tail, end);
-        }
-        Some(QuickCells(cells))
+        Some(QuickCells {
+            bytes,
+            ends: rec.ends(),
+            cols: &layout.cols,
+        })
     }
 
-    /// Column `c`'s cell.
+    /// Column `c`'s cell (`None` only for a record whose field ends do not fit its bytes,
+    /// which the parser never makes).
     #[inline(always)]
     fn get(&self, c: Col) -> Option<&'r [u8]> {
-        Some(self.0[c as usize])
+        let Some(i) = self.cols[c as usize] else {
+            return Some(b"");
+        };
+        let end = *self.ends.get(i)?;
+        let start = match i {
+            0 => 0,
+            _ => *self.ends.get(i - 1)?,
+        };
+        self.bytes.get(start..end)
     }
 
     /// Column `c`'s cell as text (a field ends on a character boundary, as the delimiter is
     /// ASCII, so a cell of a UTF-8 record is UTF-8; `None` otherwise).
     #[inline(always)]
     fn text(&self, c: Col) -> Option<&'r str> {
-        let cell = self.0[c as usize];
+        let cell = self.get(c)?;
         if cell.is_empty() {
             return Some("");
         }
