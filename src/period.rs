@@ -78,7 +78,12 @@ impl Frequency {
 
     /// Months in one period.
     pub fn months(self) -> u8 {
-        12 / self.per_year()
+        match self {
+            Frequency::Monthly => 1,
+            Frequency::Quarterly => 3,
+            Frequency::HalfYearly => 6,
+            Frequency::Annual => 12,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -636,6 +641,19 @@ mod tests {
     use proptest::prelude::*;
 
     const A: YearStart = YearStart::April;
+
+    #[test]
+    fn a_year_is_twelve_months_at_every_frequency() {
+        use Frequency::*;
+        let months: Vec<u8> = [Monthly, Quarterly, HalfYearly, Annual]
+            .iter()
+            .map(|f| f.months())
+            .collect();
+        assert_eq!(months, vec![1, 3, 6, 12]);
+        for f in [Monthly, Quarterly, HalfYearly, Annual] {
+            assert_eq!(f.months() * f.per_year(), 12);
+        }
+    }
     const J: YearStart = YearStart::January;
 
     fn p(text: &str) -> Period {

@@ -865,7 +865,9 @@ impl<'f> Reader<'f> {
         // with them is first kept.
         let infos = std::mem::take(&mut checked.infos);
         let mut kept_as: Vec<Option<u32>> = vec![None; infos.len()];
-        for rec in checked.recs.drain(..) {
+        // Read in place (a record is 64 bytes; nearly every one is kept, so moving each out
+        // of the list costs copies), and emptied after for the list's reuse.
+        for rec in &checked.recs {
             self.blank_lines(name, *next_line, u64::from(rec.line));
             *next_line = rec.next_line();
             if rec.non_utf8 && !*warned {
@@ -875,7 +877,7 @@ impl<'f> Reader<'f> {
             if rec.diags > 0 {
                 self.diags.extend(diags.by_ref().take(rec.diags as usize));
             }
-            if let Some(c) = rec.keep {
+            if let Some(c) = &rec.keep {
                 let p = parts.get(c.parts as usize).copied();
                 self.keep(
                     (file_index, name, rec.line),
@@ -896,6 +898,7 @@ impl<'f> Reader<'f> {
                 .at(*next_line as u32, 0),
             );
         }
+        checked.recs.clear();
         checked.recs
     }
 
@@ -1032,7 +1035,7 @@ impl<'f> Reader<'f> {
         &mut self,
         (file_index, name, line): (u32, &str, u32),
         layout: &Layout,
-        c: check::Candidate,
+        c: &check::Candidate,
         parts: Option<super::PackedParts>,
         (infos, kept_as): (&[super::RowInfo], &mut [Option<u32>]),
     ) {
@@ -1043,7 +1046,7 @@ impl<'f> Reader<'f> {
             self.seen
                 .first_or_insert(&self.kept, indicator as u32, area as u32, period.seq());
         if first != next {
-            self.repeat(first, (file_index, name, line), layout, &c);
+            self.repeat(first, (file_index, name, line), layout, c);
             return;
         }
 
