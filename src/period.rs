@@ -145,6 +145,64 @@ impl Period {
         })
     }
 
+    /// A period of `freq` written exactly in its canonical form (SPEC 2.2's output: `2024/25 Q1`,
+    /// `2024/25 H1`, `2024/25`, `2024-04`; `2024 Q1`, `2024` with `year_start: january`), read
+    /// straight from its bytes: the form nearly every return uses, without the lenient parser
+    /// or a table. `None` for any other text, which [`Period::parse`] reads; where this gives
+    /// a period, `parse` with the same frequency as hint gives the same (tested over every
+    /// period and over texts of these shapes).
+    #[inline]
+    pub fn canonical(b: &[u8], ys: YearStart, freq: Frequency) -> Option<Period> {
+        let digit = |i: usize| -> Option<i32> {
+            let c = *b.get(i)?;
+            c.is_ascii_digit().then(|| i32::from(c - b'0'))
+        };
+        let year4 = || Some(digit(0)? * 1000 + digit(1)? * 100 + digit(2)? * 10 + digit(3)?);
+        if freq == Frequency::Monthly {
+            if b.len() != 7 || b[4] != b'-' {
+                return None;
+            }
+            let (year, month) = (year4()?, digit(5)? * 10 + digit(6)?);
+            if !(1..=12).contains(&month) {
+                return None;
+            }
+            // The month's number from the calendar month: year * 12 + month0, less the months
+            // the framework's year starts after January.
+            return Period::from_seq(ys, freq, year * 12 + month - 1 - ys.first_month0());
+        }
+        let (year, rest) = match ys {
+            YearStart::April => {
+                if b.len() < 7 || b[4] != b'/' {
+                    return None;
+                }
+                let year = year4()?;
+                if digit(5)? * 10 + digit(6)? != (year + 1).rem_euclid(100) {
+                    return None;
+                }
+                (year, &b[7..])
+            }
+            YearStart::January => (year4()?, b.get(4..)?),
+        };
+        let index = match (freq, rest) {
+            (Frequency::Annual, []) => 1,
+            (Frequency::Quarterly, [b' ', b'Q', n]) | (Frequency::HalfYearly, [b' ', b'H', n]) => {
+                n.wrapping_sub(b'0')
+            }
+            _ => return None,
+        };
+        Period::new(ys, freq, year, index)
+    }
+
+    /// The least [`Period::end_month_abs`] of a period that ends after `date` (whose
+    /// [`Period::end_date`] is later): a period is then compared with `date` by one number.
+    pub fn end_month_after(date: NaiveDate) -> i32 {
+        let month = date.year() * 12 + date.month0() as i32;
+        // The month after `date`'s ends on its last day; the one after that, later.
+        (month..=month + 2)
+            .find(|&k| month_start(k).pred_opt().is_some_and(|end| end > date))
+            .unwrap_or(month + 2)
+    }
+
     /// The whole year starting in calendar year `year`.
     pub fn year_of(ys: YearStart, year: i32) -> Option<Period> {
         Period::new(ys, Frequency::Annual, year, 1)
@@ -641,6 +699,79 @@ mod tests {
     use proptest::prelude::*;
 
     const A: YearStart = YearStart::April;
+
+    /// Every period from 1890 to 3009 of every frequency, written canonically, is read back
+    /// by [`Period::canonical`] as [`Period::parse`] reads it (years out of range by neither).
+    #[test]
+    fn canonical_texts_are_read_as_parse_reads_them() {
+        use Frequency::*;
+        for ys in [YearStart::April, YearStart::January] {
+            for freq in [Monthly, Quarterly, HalfYearly, Annual] {
+                let n = i32::from(freq.per_year());
+                let mut read = 0;
+                for seq in 1890 * n..3010 * n {
+                    let p = Period {
+                        ys,
+                        freq,
+                        year: seq.div_euclid(n) as i16,
+                        index: (seq.rem_euclid(n) + 1) as u8,
+                    };
+                    let text = p.to_string();
+                    let parsed = Period::parse(&text, ys, Some(freq)).ok();
+                    let fast = Period::canonical(text.as_bytes(), ys, freq);
+                    assert_eq!(fast, parsed, "{text}");
+                    read += usize::from(fast.is_some());
+                    // Another frequency's form is never read as this one's.
+                    for other in [Monthly, Quarterly, HalfYearly, Annual] {
+                        if other != freq {
+                            let parsed = Period::parse(&text, ys, Some(other)).ok();
+                            if let Some(q) = Period::canonical(text.as_bytes(), ys, other) {
+                                assert_eq!(Some(q), parsed, "{text} as {other:?}");
+                            }
+                        }
+                    }
+                }
+                assert_eq!(read, 1100 * n as usize, "{ys:?} {freq:?}");
+            }
+        }
+    }
+
+    proptest! {
+        /// Texts of the canonical shapes, with any digits and letters: where
+        /// [`Period::canonical`] reads a period, [`Period::parse`] reads the same.
+        #[test]
+        fn canonical_is_parse_on_any_text_of_its_shape(
+            text in "[0-9]{4}([/-][0-9]{2})?( [QHqM][0-9])?|[0-9 /QH-]{0,11}",
+            april in any::<bool>(),
+            f in 0usize..4,
+        ) {
+            use Frequency::*;
+            let ys = if april { YearStart::April } else { YearStart::January };
+            let freq = [Monthly, Quarterly, HalfYearly, Annual][f];
+            if let Some(p) = Period::canonical(text.as_bytes(), ys, freq) {
+                prop_assert_eq!(Some(p), Period::parse(&text, ys, Some(freq)).ok(), "{}", text);
+                prop_assert_eq!(p.to_string(), text);
+            }
+        }
+
+        /// A period ends after a date exactly when its end month is at least
+        /// [`Period::end_month_after`] the date.
+        #[test]
+        fn end_month_after_is_end_date_after(day in 0i64..200_000, seq in 22_000i32..26_000, f in 0usize..4) {
+            use chrono::Datelike;
+            use Frequency::*;
+            let date = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Days::new(day as u64);
+            let freq = [Monthly, Quarterly, HalfYearly, Annual][f];
+            let n = i32::from(freq.per_year());
+            for ys in [YearStart::April, YearStart::January] {
+                for s in [seq / (12 / n), date.year() * n + (seq % 5) - 2] {
+                    if let Some(p) = Period::from_seq(ys, freq, s) {
+                        prop_assert_eq!(p.end_date() > date, p.end_month_abs() >= Period::end_month_after(date));
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_year_is_twelve_months_at_every_frequency() {

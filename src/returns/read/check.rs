@@ -149,6 +149,9 @@ impl<'a> Lines<'a> {
 pub(crate) struct Checker<'f> {
     framework: &'f Framework,
     as_of: NaiveDate,
+    /// [`Period::end_month_after`] `as_of`: a period whose end month is this or later has not
+    /// ended.
+    future_from: i32,
     /// Parsed periods by text and frequency hint, each with whether it ends after `as_of`.
     periods: FxHashMap<ShortKey, PeriodSlots>,
     /// The same, for texts longer than a [`ShortKey`] holds.
@@ -262,6 +265,7 @@ impl<'f> Checker<'f> {
         Checker {
             framework,
             as_of,
+            future_from: Period::end_month_after(as_of),
             periods: FxHashMap::default(),
             long_periods: FxHashMap::default(),
             last_indicator: None,
@@ -572,7 +576,13 @@ impl<'f> Checker<'f> {
         let (Match::Exact(area), area_blank) = self.lookup_area_cell(cells.get(Col::Area)?)? else {
             return None;
         };
-        let period = self.quick_period(cells.get(Col::Period)?, ind.frequency)?;
+        let period_cell = cells.get(Col::Period)?;
+        // The canonical text, as nearly every row writes it, is read without a table.
+        let period = match Period::canonical(period_cell, fw.year_start, ind.frequency) {
+            Some(p) if p.end_month_abs() < self.future_from => p,
+            Some(_) => return None,
+            None => self.quick_period(period_cell, ind.frequency)?,
+        };
         let value = match value::parse_bytes(cells.get(Col::Value)?, ind.unit == Unit::Percent)? {
             Cell::Number {
                 value,
@@ -1688,6 +1698,10 @@ mod tests {
                         b"",
                         b" 2024/25 Q2 ",
                         b"2024/25 Q1\xa3",
+                        b"2025-10",
+                        b"2025-11",
+                        b"2025/26 Q2",
+                        b"2025/26 Q3",
                     ]),
                     cell(&[
                         b"75.5", b"76", b"0", b"-1", b"101", b"45%", b"1,234", b"[c]", b"x", b"",
