@@ -864,6 +864,7 @@ impl<'f> Reader<'f> {
         // The chunk's optional columns, each given its index in `Returns::infos` when a row
         // with them is first kept.
         let infos = std::mem::take(&mut checked.infos);
+        let texts = std::mem::take(&mut checked.texts);
         let mut kept_as: Vec<Option<u32>> = vec![None; infos.len()];
         // Read in place (a record is 64 bytes; nearly every one is kept, so moving each out
         // of the list costs copies), and emptied after for the list's reuse.
@@ -882,7 +883,7 @@ impl<'f> Reader<'f> {
                 self.keep(
                     (file_index, name, rec.line),
                     layout,
-                    c,
+                    (c, &texts),
                     p,
                     (&infos, &mut kept_as),
                 );
@@ -956,13 +957,13 @@ impl<'f> Reader<'f> {
         first: usize,
         (file_index, name, line): (u32, &str, u32),
         layout: &Layout,
-        c: &check::Candidate,
+        (c, texts): (&check::Candidate, &[[String; 2]]),
     ) {
         let fw = self.framework;
         let (indicator, area, period) = (c.indicator as usize, c.area as usize, c.period);
         // Unpacked only here: nearly every row is new.
         let value_col = layout.get(Col::Value).map_or(0, |i| i as u32 + 1);
-        let (ind_text, area_text) = match &c.texts {
+        let (ind_text, area_text) = match texts.get(c.texts as usize) {
             Some(t) => (t[0].as_str(), t[1].as_str()),
             None if c.area_blank => (fw.indicators[indicator].code.as_str(), ""),
             None => (
@@ -1035,7 +1036,7 @@ impl<'f> Reader<'f> {
         &mut self,
         (file_index, name, line): (u32, &str, u32),
         layout: &Layout,
-        c: &check::Candidate,
+        (c, texts): (&check::Candidate, &[[String; 2]]),
         parts: Option<super::PackedParts>,
         (infos, kept_as): (&[super::RowInfo], &mut [Option<u32>]),
     ) {
@@ -1046,7 +1047,7 @@ impl<'f> Reader<'f> {
             self.seen
                 .first_or_insert(&self.kept, indicator as u32, area as u32, period.seq());
         if first != next {
-            self.repeat(first, (file_index, name, line), layout, c);
+            self.repeat(first, (file_index, name, line), layout, (c, texts));
             return;
         }
 

@@ -25,7 +25,7 @@ use crate::returns::value::{self, Cell};
 use crate::returns::{Packed, PackedParts, Prediction, RowInfo, Status};
 
 /// A row that passed every check of its own, to be kept unless it repeats an earlier one.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Candidate {
     pub indicator: u32,
     pub area: u32,
@@ -41,8 +41,10 @@ pub(crate) struct Candidate {
     /// [`crate::returns::NO_INFO`]: rows share an entry (a return usually has one name on
     /// every row, and one date per return), so nothing is allocated per row.
     pub info: u32,
-    /// The indicator and area codes as written, when they are not the framework's spelling.
-    pub texts: Option<Box<[String; 2]>>,
+    /// Index into [`Checked::texts`] of the indicator and area codes as written, when they
+    /// are not the framework's spelling, or [`NO_TEXTS`]: nothing in a record needs freeing,
+    /// so a checked chunk's list of records is emptied at once.
+    pub texts: u32,
     /// Whether the area cell was empty (the default area).
     pub area_blank: bool,
 }
@@ -51,8 +53,9 @@ pub(crate) struct Candidate {
 /// denominator, if any, beside it.
 pub(crate) type Checking = (Candidate, Option<PackedParts>);
 
-/// One record's outcome: 64 bytes, and every record of a file passes from a checker to the
+/// One record's outcome: 60 bytes, and every record of a file passes from a checker to the
 /// merge through memory.
+#[derive(Clone, Copy)]
 pub(crate) struct Rec {
     /// The physical line the record starts on (saturated at `u32::MAX`, as in diagnostics).
     pub line: u32,
@@ -81,11 +84,16 @@ type InfoKey = (
     Option<NaiveDate>,
 );
 
+/// No [`Candidate::texts`].
+pub(crate) const NO_TEXTS: u32 = u32::MAX;
+
 /// A checked chunk: its records in order, and their problems.
 #[derive(Default)]
 pub(crate) struct Checked {
     pub recs: Vec<Rec>,
     pub diags: Vec<Diagnostic>,
+    /// The kept rows' codes as written, where not the framework's (see [`Candidate::texts`]).
+    pub texts: Vec<[String; 2]>,
     /// The kept rows' numerators and denominators (see [`Candidate::parts`]).
     pub parts: Vec<PackedParts>,
     /// The kept rows' distinct optional columns (see [`Candidate::info`]).
@@ -201,6 +209,7 @@ pub(crate) fn check_chunk(
     let mut out = Checked {
         recs,
         diags: Vec::new(),
+        texts: Vec::new(),
         parts: Vec::new(),
         infos: Vec::new(),
         error: chunk.error.clone(),
@@ -642,7 +651,7 @@ impl<'f> Checker<'f> {
             (numerator, denominator),
             status,
             info,
-            None,
+            NO_TEXTS,
         ))
     }
 
@@ -1022,7 +1031,13 @@ impl<'f> Checker<'f> {
         };
         // The codes as written, for the merge's duplicate messages, when they are not the
         // framework's own spelling.
-        let texts = loose.then(|| Box::new([ind_code.to_string(), area_code.to_string()]));
+        let texts = if loose {
+            out.texts
+                .push([ind_code.to_string(), area_code.to_string()]);
+            (out.texts.len() - 1) as u32
+        } else {
+            NO_TEXTS
+        };
         let info = self.info(
             trim(&commentary),
             prediction,
@@ -1091,7 +1106,7 @@ fn checking(
     (numerator, denominator): (Option<Decimal>, Option<Decimal>),
     status: Status,
     info: u32,
-    texts: Option<Box<[String; 2]>>,
+    texts: u32,
 ) -> Checking {
     (
         Candidate {
@@ -1344,8 +1359,8 @@ mod tests {
     }
 
     #[test]
-    fn a_record_passes_to_the_merge_in_64_bytes() {
-        assert_eq!(std::mem::size_of::<super::Rec>(), 64);
+    fn a_record_passes_to_the_merge_in_60_bytes() {
+        assert_eq!(std::mem::size_of::<super::Rec>(), 60);
     }
 
     proptest::proptest! {
