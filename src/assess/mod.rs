@@ -272,10 +272,21 @@ struct Series(Vec<Entry>);
 
 impl Series {
     fn get(&self, seq: i32) -> Option<&Entry> {
-        self.0
-            .binary_search_by_key(&seq, |e| e.seq)
-            .ok()
-            .map(|i| &self.0[i])
+        // Entries are sorted by period, one per period, and nearly always without a gap: the
+        // entry is then as far from the first as its period is. Else it is searched for.
+        let first = self.0.first()?.seq;
+        let at = seq
+            .checked_sub(first)
+            .and_then(|k| usize::try_from(k).ok())
+            .and_then(|k| self.0.get(k));
+        match at {
+            Some(e) if e.seq == seq => Some(e),
+            _ => self
+                .0
+                .binary_search_by_key(&seq, |e| e.seq)
+                .ok()
+                .map(|i| &self.0[i]),
+        }
     }
     fn value(&self, seq: i32) -> Option<Decimal> {
         self.get(seq).and_then(|e| e.value)
@@ -759,20 +770,25 @@ fn build_series(
         cursors.clear();
         cursors.resize(children.len(), 0);
         let entries_of = |c: usize| series.get(c).map_or(&[][..], |s| &s.0[..]);
-        loop {
-            let next = children
-                .iter()
-                .zip(&cursors)
-                .filter_map(|(&c, &at)| entries_of(c).get(at).map(|e| e.seq))
-                .min();
-            let Some(seq) = next else { break };
+        let mut next = children
+            .iter()
+            .filter_map(|&c| entries_of(c).first().map(|e| e.seq))
+            .min();
+        while let Some(seq) = next {
             // Its own return wins: the children's entries of that period are passed over.
             let own = series[parent].get(seq).is_some();
             parts.clear();
+            // The next period to roll up, found in the same pass: the least at any cursor
+            // once this period's entries are passed.
+            let mut after: Option<i32> = None;
             for (&c, at) in children.iter().zip(cursors.iter_mut()) {
-                let here = entries_of(c).get(*at).filter(|e| e.seq == seq);
+                let entries = entries_of(c);
+                let here = entries.get(*at).filter(|e| e.seq == seq);
                 if here.is_some() {
                     *at += 1;
+                }
+                if let Some(e) = entries.get(*at) {
+                    after = Some(after.map_or(e.seq, |a| a.min(e.seq)));
                 }
                 if !own {
                     parts.push(match here {
@@ -785,6 +801,7 @@ fn build_series(
                     });
                 }
             }
+            next = after;
             if own {
                 continue;
             }

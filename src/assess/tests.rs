@@ -246,6 +246,43 @@ C1,2024/25 Q2,T-S,50
     assert_eq!(t.history[1].value, None);
 }
 
+/// Children that sent different periods: the parent rolls up every period any child sent,
+/// in order, naming the children missing at each (the periods are met as the least at any
+/// child's cursor, found while the one before is rolled up).
+#[test]
+fn roll_up_over_children_with_different_periods() {
+    let fw = framework(SMALL);
+    let csv = "indicator,period,area,value
+C1,2024/25 Q1,T-N1,10
+C1,2024/25 Q3,T-N1,30
+C1,2024/25 Q2,T-N2,20
+C1,2024/25 Q3,T-N2,5
+C1,2024/25 Q1,T-S,1
+C1,2024/25 Q2,T-S,1
+C1,2024/25 Q3,T-S,1
+";
+    let rs = returns(&fw, csv);
+    // Each area in turn is the focus area, which always has a row.
+    let at = |i: u8, area: usize| {
+        let mut o = options(&fw, q(2024, i));
+        o.focus_area = area;
+        assess(&fw, &rs, &o)
+            .rows
+            .into_iter()
+            .find(|r| r.indicator == 1 && r.area == area)
+            .unwrap()
+    };
+    assert_eq!(at(1, 1).source, Source::Missing { children: vec![3] });
+    assert_eq!(at(2, 1).source, Source::Missing { children: vec![2] });
+    let north = at(3, 1);
+    assert_eq!(
+        (north.value, &north.source),
+        (Some(d("35")), &Source::RolledUp)
+    );
+    assert_eq!(at(3, 0).value, Some(d("36")));
+    assert_eq!(at(2, 0).source, Source::Missing { children: vec![1] });
+}
+
 #[test]
 fn cumulative_direction_run_rate_and_suppressed() {
     let fw = framework(SMALL);
