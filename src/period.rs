@@ -133,6 +133,7 @@ const MAX_YEAR: i32 = 2999;
 impl Period {
     /// The period of `freq` numbered `index` (1-based) in the year starting in `year`.
     /// `None` when the index or the year is out of range.
+    #[inline]
     pub fn new(ys: YearStart, freq: Frequency, year: i32, index: u8) -> Option<Period> {
         if !(MIN_YEAR..=MAX_YEAR).contains(&year) || index == 0 || index > freq.per_year() {
             return None;
@@ -151,18 +152,22 @@ impl Period {
     /// or a table. `None` for any other text, which [`Period::parse`] reads; where this gives
     /// a period, `parse` with the same frequency as hint gives the same (tested over every
     /// period and over texts of these shapes).
-    #[inline]
+    #[inline(always)]
     pub fn canonical(b: &[u8], ys: YearStart, freq: Frequency) -> Option<Period> {
-        let digit = |i: usize| -> Option<i32> {
-            let c = *b.get(i)?;
-            c.is_ascii_digit().then(|| i32::from(c - b'0'))
+        // Two digits as a number.
+        let two = |a: u8, b: u8| {
+            let (a, b) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+            (a <= 9 && b <= 9).then(|| i32::from(a) * 10 + i32::from(b))
         };
-        let year4 = || Some(digit(0)? * 1000 + digit(1)? * 100 + digit(2)? * 10 + digit(3)?);
+        let [y0, y1, y2, y3, rest @ ..] = b else {
+            return None;
+        };
+        let year = two(*y0, *y1)? * 100 + two(*y2, *y3)?;
         if freq == Frequency::Monthly {
-            if b.len() != 7 || b[4] != b'-' {
+            let [b'-', m0, m1] = rest else {
                 return None;
-            }
-            let (year, month) = (year4()?, digit(5)? * 10 + digit(6)?);
+            };
+            let month = two(*m0, *m1)?;
             if !(1..=12).contains(&month) {
                 return None;
             }
@@ -170,18 +175,17 @@ impl Period {
             // the framework's year starts after January.
             return Period::from_seq(ys, freq, year * 12 + month - 1 - ys.first_month0());
         }
-        let (year, rest) = match ys {
+        let rest = match ys {
             YearStart::April => {
-                if b.len() < 7 || b[4] != b'/' {
+                let [b'/', a, c, rest @ ..] = rest else {
+                    return None;
+                };
+                if two(*a, *c)? != (year + 1).rem_euclid(100) {
                     return None;
                 }
-                let year = year4()?;
-                if digit(5)? * 10 + digit(6)? != (year + 1).rem_euclid(100) {
-                    return None;
-                }
-                (year, &b[7..])
+                rest
             }
-            YearStart::January => (year4()?, b.get(4..)?),
+            YearStart::January => rest,
         };
         let index = match (freq, rest) {
             (Frequency::Annual, []) => 1,
@@ -209,6 +213,7 @@ impl Period {
     }
 
     /// The period of `freq` with sequence number `seq` (see [`Period::seq`]).
+    #[inline]
     pub fn from_seq(ys: YearStart, freq: Frequency, seq: i32) -> Option<Period> {
         let n = i32::from(freq.per_year());
         Period::new(ys, freq, seq.div_euclid(n), (seq.rem_euclid(n) + 1) as u8)

@@ -1132,6 +1132,9 @@ struct QuickCells<'r> {
     bytes: &'r [u8],
     ends: &'r [usize],
     cols: &'r [Option<usize>; 12],
+    /// The record as text, for a file with optional columns read as text on every row
+    /// ([`Layout::has_extras`]): one check of the record's bytes costs less than one a cell.
+    text: Option<&'r str>,
 }
 
 impl<'r> QuickCells<'r> {
@@ -1140,13 +1143,19 @@ impl<'r> QuickCells<'r> {
     #[inline(always)]
     fn new(rec: &'r Record, layout: &'r Layout) -> Option<QuickCells<'r>> {
         let bytes = rec.as_slice();
-        if !bytes.is_ascii() {
-            std::str::from_utf8(bytes).ok()?;
-        }
+        let text = if layout.has_extras() {
+            Some(std::str::from_utf8(bytes).ok()?)
+        } else {
+            if !bytes.is_ascii() {
+                std::str::from_utf8(bytes).ok()?;
+            }
+            None
+        };
         Some(QuickCells {
             bytes,
             ends: rec.ends(),
             cols: &layout.cols,
+            text,
         })
     }
 
@@ -1154,26 +1163,36 @@ impl<'r> QuickCells<'r> {
     /// which the parser never makes).
     #[inline(always)]
     fn get(&self, c: Col) -> Option<&'r [u8]> {
+        let (start, end) = self.span(c)?;
+        self.bytes.get(start..end)
+    }
+
+    /// Where column `c`'s cell lies in the record's bytes (empty for a column the file lacks).
+    #[inline(always)]
+    fn span(&self, c: Col) -> Option<(usize, usize)> {
         let Some(i) = self.cols[c as usize] else {
-            return Some(b"");
+            return Some((0, 0));
         };
         let end = *self.ends.get(i)?;
         let start = match i {
             0 => 0,
             _ => *self.ends.get(i - 1)?,
         };
-        self.bytes.get(start..end)
+        Some((start, end))
     }
 
     /// Column `c`'s cell as text (a field ends on a character boundary, as the delimiter is
     /// ASCII, so a cell of a UTF-8 record is UTF-8; `None` otherwise).
     #[inline(always)]
     fn text(&self, c: Col) -> Option<&'r str> {
-        let cell = self.get(c)?;
-        if cell.is_empty() {
+        let (start, end) = self.span(c)?;
+        if start == end {
             return Some("");
         }
-        std::str::from_utf8(cell).ok()
+        match self.text {
+            Some(text) => text.get(start..end),
+            None => std::str::from_utf8(self.bytes.get(start..end)?).ok(),
+        }
     }
 }
 
