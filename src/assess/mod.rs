@@ -320,10 +320,7 @@ pub fn assess_where(
         framework,
         returns,
         options,
-        |mut r| {
-            r.retain(&keep);
-            r
-        },
+        |rows| rows.filter(|r| keep(r)).collect::<Vec<_>>(),
         |r| {
             rows.extend(r);
             done();
@@ -341,12 +338,14 @@ pub fn assess_where(
 /// Assess indicator by indicator: each indicator's rows (in framework area order) go to `work`
 /// on one of the assessing threads (one per core), and what `work` makes goes to `each` on the
 /// calling thread, in framework indicator order. So a national CSV can be rendered as it is
-/// assessed, without ever holding a million rows; the first error from `each` stops it.
+/// assessed, without ever holding a million rows; the first error from `each` stops it. The
+/// rows are made as `work` takes them, so each can be rendered while it is in the cache (a
+/// national indicator's rows together are megabytes).
 pub fn assess_each<T: Send>(
     framework: &Framework,
     returns: Returns,
     options: &Options,
-    work: impl Fn(Vec<Row>) -> T + Sync,
+    work: impl Fn(&mut dyn Iterator<Item = Row>) -> T + Sync,
     each: impl FnMut(T) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let Returns {
@@ -379,7 +378,7 @@ pub fn assess_each<T: Send>(
                 Some(m) => Members::Listed(&m[r]),
                 None => Members::Run(r),
             };
-            work(assess_indicator(framework, ii, of, &tables, options))
+            work(&mut assess_indicator(framework, ii, of, &tables, options))
         },
         each,
     )
@@ -487,71 +486,69 @@ struct Tables<'a> {
 }
 
 /// One indicator's rows in framework area order, from its observations (`members`, indices
-/// in file order).
-fn assess_indicator(
-    framework: &Framework,
+/// in file order): its series are built at once, and each row made as it is asked for.
+fn assess_indicator<'a>(
+    framework: &'a Framework,
     ii: usize,
     members: Members<'_>,
-    tables: &Tables,
-    options: &Options,
-) -> Vec<Row> {
+    tables: &'a Tables<'a>,
+    options: &'a Options,
+) -> impl Iterator<Item = Row> + 'a {
     let indicator = &framework.indicators[ii];
-    let mut rows = Vec::new();
-    let Some(shown) = options.period.latest_at(indicator.frequency) else {
-        return rows;
-    };
     let report = options.period;
-    let Built {
-        series,
-        mut touched,
-        missing,
-    } = build_series(
-        framework,
-        indicator,
-        tables.observations,
-        members,
-        tables.parts,
-        shown.seq(),
-    );
-    let targets = TargetTable::new(framework, indicator, &series, &touched, shown, report);
-    // Every other area's series is empty: only these can have rows (and the focus area, which
-    // has one whatever it has).
-    if let Err(at) = touched.binary_search(&options.focus_area) {
-        if options.focus_area < series.len() {
-            touched.insert(at, options.focus_area);
+    // The series and targets, and the areas that can have rows (none when the indicator has
+    // no period at or before the report's).
+    let (prepared, touched) = match report.latest_at(indicator.frequency) {
+        None => (None, Vec::new()),
+        Some(shown) => {
+            let Built {
+                series,
+                mut touched,
+                missing,
+            } = build_series(
+                framework,
+                indicator,
+                tables.observations,
+                members,
+                tables.parts,
+                shown.seq(),
+            );
+            let targets = TargetTable::new(framework, indicator, &series, &touched, shown, report);
+            // Every other area's series is empty: only these can have rows (and the focus
+            // area, which has one whatever it has).
+            if let Err(at) = touched.binary_search(&options.focus_area) {
+                if options.focus_area < series.len() {
+                    touched.insert(at, options.focus_area);
+                }
+            }
+            (Some((shown, series, targets, missing)), touched)
         }
-    }
-    // Sized once (a national indicator has thousands of rows).
-    let with_value = touched
-        .iter()
-        .filter(|&&a| series[a].0.iter().any(|e| e.value.is_some()))
-        .count();
-    rows.reserve_exact(with_value + 1);
+    };
     // One list of forecast points for every row, refilled.
     let mut points = Vec::new();
-    for &area in &touched {
+    touched.into_iter().filter_map(move |area| {
+        let (shown, series, targets, missing) = prepared.as_ref()?;
         let s = &series[area];
         let has_value = s.0.iter().any(|e| e.value.is_some());
         if !has_value && area != options.focus_area {
-            continue;
+            return None;
         }
-        rows.push(make_row(
+        Some(make_row(
             framework,
             ii,
             area,
             s,
-            shown,
+            *shown,
             report,
             has_value,
             area == options.focus_area,
             tables.observations,
             tables.infos,
-            &targets,
-            &missing,
+            targets,
+            missing,
             &mut points,
-        ));
-    }
-    rows
+        ))
+    })
 }
 
 /// The targets of one indicator by period, computed once for every area (SPEC 4.1 by

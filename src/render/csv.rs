@@ -174,7 +174,10 @@ pub fn header(out: &mut dyn Write) -> io::Result<()> {
 /// alone (theme, priority, code, name; lead, organisation) are quoted once per indicator, not
 /// once per row. The bytes are exactly those `csv::Writer::write_record` writes (the test
 /// `block_is_the_csv_writers` compares them).
-pub fn block<'a>(fw: &Framework, rows: impl Iterator<Item = &'a Row>) -> io::Result<Vec<u8>> {
+pub fn block<R: std::borrow::Borrow<Row>>(
+    fw: &Framework,
+    rows: impl Iterator<Item = R>,
+) -> io::Result<Vec<u8>> {
     let most = rows.size_hint().1.unwrap_or(0).min(1 << 20);
     let mut out = Out::with_capacity(most * 192);
     // One reused buffer for the numbers, rather than a String per cell.
@@ -183,6 +186,7 @@ pub fn block<'a>(fw: &Framework, rows: impl Iterator<Item = &'a Row>) -> io::Res
     // The indicator whose constant cells these are: its first four, and lead and organisation.
     let mut constant: Option<(usize, Vec<u8>, Vec<u8>)> = None;
     for row in rows {
+        let row = row.borrow();
         let cells = record(fw, row, periods.of(row.period));
         if constant.as_ref().is_none_or(|c| c.0 != row.indicator) {
             let mut quoted = |cells: &[Cell]| {

@@ -56,14 +56,15 @@ pub fn head(
 
 /// Rows as records, each pretty-printed at its depth in the document and separated by commas
 /// (nothing before the first or after the last), with their RAG counts.
-pub fn records<'a>(
+pub fn records<R: std::borrow::Borrow<Row>>(
     fw: &Framework,
-    rows: impl Iterator<Item = &'a Row>,
+    rows: impl Iterator<Item = R>,
 ) -> io::Result<(Vec<u8>, RagCounts)> {
     let mut text = Vec::new();
     let mut counts = RagCounts::default();
     let mut periods = super::csv::PeriodText::default();
     for row in rows {
+        let row = row.borrow();
         counts.add(row.rag);
         if !text.is_empty() {
             text.push(b',');

@@ -82,7 +82,7 @@ pub fn stream(
             fw,
             returns,
             options,
-            |rows| json::records(fw, rows.iter().filter(is_record)),
+            |rows| json::records(fw, rows.filter(|r| is_record(&r))),
             |block| {
                 done();
                 list.write(&block?, out)
@@ -95,7 +95,7 @@ pub fn stream(
             fw,
             returns,
             options,
-            |rows| csv::block(fw, rows.iter().filter(is_record)),
+            |rows| csv::block(fw, rows.filter(|r| is_record(&r))),
             |text| {
                 done();
                 out.write_all(&text?)
