@@ -52,20 +52,36 @@ impl<R: Read> Chunker<R> {
     }
 
     /// The next chunk, read into `buf` (a recycled buffer), or `None` at the end of the file.
+    ///
+    /// `buf` comes back from the checkers still as long as the chunk it held, and its bytes
+    /// are read over in place: a buffer made longer must first be filled with zeros (safe Rust
+    /// reads only into initialized memory), so cleared and refilled each time, it cost writing
+    /// a megabyte of zeros a chunk, the whole file over again.
     pub fn next_chunk(&mut self, mut buf: Vec<u8>) -> Option<Chunk> {
         if self.finished() {
             return None;
         }
-        buf.clear();
-        buf.append(&mut self.carry);
+        let mut filled = self.carry.len();
+        let mut want = self.target.max(filled + 1);
+        if buf.len() < filled {
+            buf.resize(filled, 0);
+        }
+        buf[..filled].copy_from_slice(&self.carry);
+        self.carry.clear();
         let mut error = None;
-        let mut want = self.target.max(buf.len() + 1);
         loop {
-            if !self.eof && buf.len() < want {
-                let need = want - buf.len();
-                match (&mut self.input).take(need as u64).read_to_end(&mut buf) {
-                    Ok(n) if n < need => self.eof = true,
-                    Ok(_) => {}
+            while !self.eof && filled < want {
+                if buf.len() <= filled {
+                    // Grown as it is read, doubling from 64 KB: a small file's chunk (or a
+                    // test's chunk of a gigabyte) is never zeroed beyond what it holds.
+                    let grow = (want - filled).min(filled.max(1 << 16));
+                    buf.resize(filled + grow, 0);
+                }
+                let end = buf.len().min(want);
+                match self.input.read(&mut buf[filled..end]) {
+                    Ok(0) => self.eof = true,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         error = Some(e.to_string());
                         self.eof = true;
@@ -75,16 +91,17 @@ impl<R: Read> Chunker<R> {
             if self.eof {
                 break;
             }
-            match last_record_end(&buf, self.delimiter) {
+            match last_record_end(&buf[..filled], self.delimiter) {
                 Some(end) => {
-                    self.carry.extend_from_slice(&buf[end..]);
-                    buf.truncate(end);
+                    self.carry.extend_from_slice(&buf[end..filled]);
+                    filled = end;
                     break;
                 }
                 // One record longer than the chunk: read on.
                 None => want = want.saturating_mul(2),
             }
         }
+        buf.truncate(filled);
         let line = self.line;
         self.line += memchr::memchr_iter(b'\n', &buf).count() as u64;
         Some(Chunk {
@@ -183,6 +200,49 @@ mod tests {
         assert_eq!(last_record_end(b"z\n\"a\nb\"", b','), Some(2));
         assert_eq!(last_record_end(b"a;\"b\nc\";d\ne", b';'), Some(10));
         assert_eq!(last_record_end(b"no line feed", b','), None);
+    }
+
+    /// Buffers handed back longer than the next chunk and full of an earlier chunk's bytes (as
+    /// the checkers hand them back) give the same chunks as fresh ones; a read error ends the
+    /// file after the bytes read before it, and is told with the last chunk.
+    #[test]
+    fn recycled_buffers_and_a_read_error() {
+        let text = b"h,v\n1,\"x\ny\"\n2,3\r\n\n4,\"\"\"q\n\"\n5,6";
+        for target in 1..text.len() + 2 {
+            let mut c = Chunker::new(&text[..], b',', target);
+            let mut spare = vec![b'#'; 3 * text.len()];
+            let mut got = Vec::new();
+            while let Some(ch) = c.next_chunk(std::mem::take(&mut spare)) {
+                got.push((ch.bytes.clone(), ch.line));
+                spare = ch.bytes;
+            }
+            assert_eq!(got, chunks(text, target), "target {target}");
+        }
+        /// Three bytes a read, then an error.
+        struct Failing<'a>(&'a [u8]);
+        impl std::io::Read for Failing<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("the disk went away"));
+                }
+                let n = buf.len().min(self.0.len()).min(3);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        for target in [1, 4, 100] {
+            let mut c = Chunker::new(Failing(b"a,b\nc,d\ne,"), b',', target);
+            let (mut all, mut errors) = (Vec::new(), Vec::new());
+            while let Some(ch) = c.next_chunk(Vec::new()) {
+                all.extend_from_slice(&ch.bytes);
+                errors.push(ch.error);
+            }
+            assert_eq!(all, b"a,b\nc,d\ne,".to_vec(), "target {target}");
+            let (last, before) = errors.split_last().unwrap();
+            assert_eq!(last.as_deref(), Some("the disk went away"));
+            assert!(before.iter().all(Option::is_none), "target {target}");
+        }
     }
 
     #[test]
