@@ -339,8 +339,8 @@ pub fn assess_where(
 /// on one of the assessing threads (one per core), and what `work` makes goes to `each` on the
 /// calling thread, in framework indicator order. So a national CSV can be rendered as it is
 /// assessed, without ever holding a million rows; the first error from `each` stops it. The
-/// rows are made as `work` takes them, so each can be rendered while it is in the cache (a
-/// national indicator's rows together are megabytes).
+/// rows are made one by one as `work` takes them, not gathered first (a national indicator's
+/// rows together are megabytes).
 pub fn assess_each<T: Send>(
     framework: &Framework,
     returns: Returns,

@@ -866,8 +866,8 @@ impl<'f> Reader<'f> {
         let infos = std::mem::take(&mut checked.infos);
         let texts = std::mem::take(&mut checked.texts);
         let mut kept_as: Vec<Option<u32>> = vec![None; infos.len()];
-        // Read in place (a record is 64 bytes; nearly every one is kept, so moving each out
-        // of the list costs copies), and emptied after for the list's reuse.
+        // Read in place (moving each record out of the list costs a copy of it), and emptied
+        // at once after for the list's reuse (a record holds nothing to free).
         for rec in &checked.recs {
             self.blank_lines(name, *next_line, u64::from(rec.line));
             *next_line = rec.next_line();

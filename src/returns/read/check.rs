@@ -1138,8 +1138,9 @@ struct QuickCells<'r> {
 }
 
 impl<'r> QuickCells<'r> {
-    /// The cells of `rec`; `None` when the record is not UTF-8 (checked word by word when, as
-    /// nearly always, it is ASCII).
+    /// The cells of `rec`; `None` when the record is not UTF-8. A file with optional columns
+    /// has the record made text at once (they are read as text on every row); any other has it
+    /// tested for ASCII a word at a time, and checked as UTF-8 only when it is not.
     #[inline(always)]
     fn new(rec: &'r Record, layout: &'r Layout) -> Option<QuickCells<'r>> {
         let bytes = rec.as_slice();
