@@ -256,7 +256,7 @@ enum Origin {
 }
 
 /// One period of one indicator in one area: a value, sent or rolled up, or its absence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     seq: i32,
     /// Full precision (ratio roll-ups are rounded only when shown).
@@ -266,12 +266,13 @@ struct Entry {
     origin: Origin,
 }
 
-/// One indicator's entries in one area, sorted by `seq`, at most one per period.
-#[derive(Debug, Clone, Default)]
-struct Series(Vec<Entry>);
+/// One indicator's entries in one area, sorted by `seq`, at most one per period: a slice of
+/// its [`Store`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Series<'a>(&'a [Entry]);
 
-impl Series {
-    fn get(&self, seq: i32) -> Option<&Entry> {
+impl<'a> Series<'a> {
+    fn get(self, seq: i32) -> Option<&'a Entry> {
         // Entries are sorted by period, one per period, and nearly always without a gap: the
         // entry is then as far from the first as its period is. Else it is searched for.
         let first = self.0.first()?.seq;
@@ -288,8 +289,63 @@ impl Series {
                 .map(|i| &self.0[i]),
         }
     }
-    fn value(&self, seq: i32) -> Option<Decimal> {
+    fn value(self, seq: i32) -> Option<Decimal> {
         self.get(seq).and_then(|e| e.value)
+    }
+}
+
+/// Every area's series of one indicator in one buffer, each area's entries together: built
+/// area by area as the returns come, so a parent's children lie side by side for its
+/// roll-up, and an indicator's thousands of series are one allocation, not one each.
+#[derive(Debug, Clone, Default)]
+struct Store {
+    entries: Vec<Entry>,
+    /// Per area, where its entries start in `entries` and how many there are.
+    spans: Vec<(u32, u32)>,
+}
+
+impl Store {
+    fn new(n_areas: usize) -> Store {
+        Store {
+            entries: Vec::new(),
+            spans: vec![(0, 0); n_areas],
+        }
+    }
+
+    fn series(&self, area: usize) -> Series<'_> {
+        Series(self.spans.get(area).map_or(&[][..], |&(start, len)| {
+            let start = start as usize;
+            &self.entries[start..start + len as usize]
+        }))
+    }
+
+    /// Appends an entry to `area`'s series, which must be the last one begun.
+    fn push(&mut self, area: usize, entry: Entry) {
+        let at = self.entries.len() as u32;
+        let span = &mut self.spans[area];
+        if span.1 == 0 {
+            span.0 = at;
+        }
+        span.1 += 1;
+        self.entries.push(entry);
+    }
+
+    /// Adds entries of other periods to `area`'s series, keeping it sorted by period: the
+    /// series is moved to the end of the buffer with them.
+    fn add(&mut self, area: usize, added: &[Entry]) {
+        let (start, len) = self.spans[area];
+        let at = self.entries.len();
+        let (start, len) = (start as usize, len as usize);
+        self.entries.extend_from_within(start..start + len);
+        self.entries.extend_from_slice(added);
+        self.entries[at..].sort_by_key(|e| e.seq);
+        self.spans[area] = (at as u32, (len + added.len()) as u32);
+    }
+
+    /// Each area's series, for tests.
+    #[cfg(test)]
+    fn all(&self) -> Vec<&[Entry]> {
+        (0..self.spans.len()).map(|a| self.series(a).0).collect()
     }
 }
 
@@ -502,7 +558,7 @@ fn assess_indicator<'a>(
         None => (None, Vec::new()),
         Some(shown) => {
             let Built {
-                series,
+                store,
                 mut touched,
                 missing,
             } = build_series(
@@ -513,22 +569,22 @@ fn assess_indicator<'a>(
                 tables.parts,
                 shown.seq(),
             );
-            let targets = TargetTable::new(framework, indicator, &series, &touched, shown, report);
+            let targets = TargetTable::new(framework, indicator, &store, &touched, shown, report);
             // Every other area's series is empty: only these can have rows (and the focus
             // area, which has one whatever it has).
             if let Err(at) = touched.binary_search(&options.focus_area) {
-                if options.focus_area < series.len() {
+                if options.focus_area < store.spans.len() {
                     touched.insert(at, options.focus_area);
                 }
             }
-            (Some((shown, series, targets, missing)), touched)
+            (Some((shown, store, targets, missing)), touched)
         }
     };
     // One list of forecast points for every row, refilled.
     let mut points = Vec::new();
     touched.into_iter().filter_map(move |area| {
-        let (shown, series, targets, missing) = prepared.as_ref()?;
-        let s = &series[area];
+        let (shown, store, targets, missing) = prepared.as_ref()?;
+        let s = store.series(area);
         let has_value = s.0.iter().any(|e| e.value.is_some());
         if !has_value && area != options.focus_area {
             return None;
@@ -568,7 +624,7 @@ impl<'a> TargetTable<'a> {
     fn new(
         framework: &Framework,
         indicator: &'a Indicator,
-        series: &[Series],
+        store: &Store,
         touched: &[usize],
         shown: Period,
         report: Period,
@@ -586,7 +642,7 @@ impl<'a> TargetTable<'a> {
         }
         let mut lo = shown.seq().saturating_sub(7);
         let mut hi = shown.seq();
-        for s in touched.iter().map(|&a| &series[a]) {
+        for s in touched.iter().map(|&a| store.series(a)) {
             if let (Some(a), Some(b)) = (s.0.first(), s.0.last()) {
                 lo = lo.min(a.seq);
                 hi = hi.max(b.seq);
@@ -626,8 +682,8 @@ impl<'a> TargetTable<'a> {
 
 /// One indicator's series, from [`build_series`].
 struct Built {
-    /// By area.
-    series: Vec<Series>,
+    /// Every area's series.
+    store: Store,
     /// The areas whose series may hold entries (with returns, or their ancestors), ascending.
     touched: Vec<usize>,
     /// The children each [`Origin::Missing`] roll-up lacked.
@@ -662,7 +718,7 @@ fn build_series(
             origin: Origin::Own(i as u32),
         }
     };
-    let mut series: Vec<Series> = vec![Series::default(); n_areas];
+    let mut store = Store::new(n_areas);
     // The areas with returns, ascending.
     let mut own: Vec<usize> = Vec::new();
     // Returns sorted by area and period (as most are) are read straight into the series:
@@ -676,6 +732,7 @@ fn build_series(
     };
     if let Some((first, rows)) = run {
         in_order = true;
+        store.entries.reserve_exact(rows.len());
         let mut last: Option<(u32, i32)> = None;
         for (k, o) in rows.iter().enumerate() {
             if !ok(o) {
@@ -686,19 +743,17 @@ fn build_series(
                 in_order = false;
                 break;
             }
-            let s = &mut series[o.area as usize].0;
             if last.is_none_or(|l| l.0 != o.area) {
-                let run = rows[k..].iter().take_while(|x| x.area == o.area).count();
-                s.reserve_exact(run);
                 own.push(o.area as usize);
             }
             last = Some(here);
-            s.push(entry(first + k, o));
+            store.push(o.area as usize, entry(first + k, o));
         }
         if !in_order {
             for &a in &own {
-                series[a] = Series::default();
+                store.spans[a] = (0, 0);
             }
+            store.entries.clear();
             own.clear();
         }
     }
@@ -717,22 +772,23 @@ fn build_series(
         // stable sort merges the runs it finds, where an unstable one starts over. The keys
         // are distinct (the index is in each), so the order is the same.
         keyed.sort();
-        // The areas with returns (keyed is sorted by area), each series sized once.
+        // The areas with returns (keyed is sorted by area).
         for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-            series[run[0].0 as usize].0.reserve_exact(run.len());
             own.push(run[0].0 as usize);
         }
+        store.entries.reserve_exact(keyed.len());
         for (area, seq, _, _, i) in keyed {
-            let s = &mut series[area as usize].0;
-            if s.last().is_some_and(|e| e.seq == seq) {
+            // Keyed is sorted by area: the last entry, if its area's series has begun, is its.
+            let begun = store.spans[area as usize].1 > 0;
+            if begun && store.entries.last().is_some_and(|e| e.seq == seq) {
                 continue; // a repeated period: the first row read wins
             }
-            s.push(entry(i, &observations[i]));
+            store.push(area as usize, entry(i, &observations[i]));
         }
     }
     if indicator.aggregate == Aggregate::None {
         return Built {
-            series,
+            store,
             touched: own,
             missing: Vec::new(),
         };
@@ -766,14 +822,14 @@ fn build_series(
         // them).
         cursors.clear();
         cursors.resize(children.len(), 0);
-        let entries_of = |c: usize| series.get(c).map_or(&[][..], |s| &s.0[..]);
+        let entries_of = |c: usize| store.series(c).0;
         let mut next = children
             .iter()
             .filter_map(|&c| entries_of(c).first().map(|e| e.seq))
             .min();
         while let Some(seq) = next {
             // Its own return wins: the children's entries of that period are passed over.
-            let own = series[parent].get(seq).is_some();
+            let own = store.series(parent).get(seq).is_some();
             parts.clear();
             // The next period to roll up, found in the same pass: the least at any cursor
             // once this period's entries are passed.
@@ -829,20 +885,18 @@ fn build_series(
             added.push(entry);
         }
         if !added.is_empty() {
-            let s = &mut series[parent].0;
-            s.extend(added);
-            s.sort_by_key(|e| e.seq);
+            store.add(parent, &added);
         }
     }
     Built {
-        series,
+        store,
         touched,
         missing,
     }
 }
 
 /// Direction at `seq` from the series (SPEC 4.3).
-fn direction_at(indicator: &Indicator, series: &Series, period: Period) -> Direction {
+fn direction_at(indicator: &Indicator, series: Series<'_>, period: Period) -> Direction {
     let earlier =
         direction::comparison_period(indicator.measure, period).and_then(|p| series.value(p.seq()));
     direction::direction(indicator.polarity, series.value(period.seq()), earlier)
@@ -853,7 +907,7 @@ fn make_row(
     framework: &Framework,
     ii: usize,
     area: usize,
-    series: &Series,
+    series: Series<'_>,
     shown: Period,
     report: Period,
     has_value: bool,

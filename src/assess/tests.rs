@@ -973,7 +973,7 @@ C1,2024/25 Q1,T-N2,50
             &rs.parts,
             q(2024, 4).seq(),
         );
-        format!("{:?} {:?} {:?}", b.series, b.touched, b.missing)
+        format!("{:?} {:?} {:?}", b.store.all(), b.touched, b.missing)
     };
     assert_eq!(
         built(super::Members::Run(0..all.len())),
