@@ -233,15 +233,6 @@ pub fn round_fixed(d: Decimal, dp: u32) -> Decimal {
     r
 }
 
-/// A target as shown: as written, or rounded to 4 places when computed pro rata with more.
-fn shown_target(t: Decimal) -> Decimal {
-    if t.scale() > 4 {
-        round_out(t, 4)
-    } else {
-        t
-    }
-}
-
 /// Where an entry of a series came from (the model of [`Source`], with the observation).
 ///
 /// Plain data (no heap), so an indicator's thousands of series are freed without a walk.
@@ -678,6 +669,11 @@ impl<'a> TargetTable<'a> {
         }
         targets::target_for(self.indicator, area, period)
     }
+
+    /// `targets::shown`: the target `t` of `period` in `area` as shown.
+    fn shown(&self, area: usize, period: Period, t: Decimal) -> Decimal {
+        targets::shown(self.indicator, area, period, t)
+    }
 }
 
 /// One indicator's series, from [`build_series`].
@@ -1013,6 +1009,16 @@ fn make_row(
     points.clear();
     points.extend(series.0.iter().filter_map(|e| e.value.map(|v| (e.seq, v))));
     let points = &points[..];
+    // Forecasts are shown to four places, or to as many as the area's own reported value has
+    // when more: a `last` forecast of 0.00000123 is that value, not 0.
+    let places = match entry {
+        Some(Entry {
+            origin: Origin::Own(_),
+            value: Some(v),
+            ..
+        }) => v.scale().max(4),
+        _ => 4,
+    };
     let forecast_at = |at: Period| {
         make_forecast(
             framework,
@@ -1020,9 +1026,8 @@ fn make_row(
             area,
             targets,
             points,
-            shown,
+            (shown, value, places),
             at,
-            value,
             with_history,
         )
     };
@@ -1059,7 +1064,7 @@ fn make_row(
                 value: series
                     .value(p.seq())
                     .map(|v| shown_value(v, series.get(p.seq()))),
-                target: targets.get(area, p).map(shown_target),
+                target: targets.get(area, p).map(|t| targets.shown(area, p, t)),
             })
             .collect()
     };
@@ -1070,7 +1075,7 @@ fn make_row(
         period: shown,
         value: value.map(|v| shown_value(v, entry)),
         source,
-        target: target.map(shown_target),
+        target: target.map(|t| targets.shown(area, shown, t)),
         deviation_pct,
         rag,
         direction,
@@ -1104,9 +1109,8 @@ fn make_forecast(
     area: usize,
     targets: &TargetTable,
     points: &[forecast::Point],
-    shown: Period,
+    (shown, shown_val, places): (Period, Option<Decimal>, u32),
     at: Period,
-    shown_val: Option<Decimal>,
     with_interval: bool,
 ) -> Option<Forecast> {
     let settings = &framework.forecast;
@@ -1143,15 +1147,15 @@ fn make_forecast(
             with_interval
                 .then(|| forecast::interval(value, c.errors()))
                 .flatten()
-                .map(|(lo, hi)| (round_out(lo, 4), round_out(hi, 4))),
+                .map(|(lo, hi)| (round_out(lo, places), round_out(hi, places))),
         ),
         None => (None, None),
     };
     Some(Forecast {
         period: at,
-        value: round_out(value, 4),
+        value: round_out(value, places),
         method,
-        target: target.map(shown_target),
+        target: target.map(|t| targets.shown(area, at, t)),
         on_track,
         confidence,
         interval,

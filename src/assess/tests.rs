@@ -189,6 +189,33 @@ fn targets_exact_year_pro_rata_and_area() {
     assert_eq!(target_for(r1, 0, q(2025, 1)), None);
 }
 
+/// Targets are shown as written (SPEC 5: plain decimals); only a target computed pro rata is
+/// rounded, to four places or to the year target's own places when it has more.
+#[test]
+fn targets_shown_as_written_or_rounded_pro_rata() {
+    use super::targets::shown;
+    let fw = framework(
+        &SMALL
+            .replace("targets: {2024/25: 50}", "targets: {2024/25: 1.23456}")
+            .replace(
+                "targets: {2024/25: 120, 2024-06: 20}",
+                "targets: {2024/25: 100, 2024-06: 0.123456, 2025/26: 0.00002}",
+            ),
+    );
+    let (r1, y1) = (&fw.indicators[0], &fw.indicators[2]);
+    let m = |y, i| Period::new(YearStart::April, Frequency::Monthly, y, i).unwrap();
+    let shown_at = |ind, p| target_for(ind, 0, p).map(|t| shown(ind, 0, p, t).to_string());
+    // written: a snapshot's year target and an exact period's, whatever their places
+    assert_eq!(shown_at(r1, q(2024, 2)), Some("1.23456".into()));
+    assert_eq!(shown_at(y1, m(2024, 3)), Some("0.123456".into()));
+    // pro rata: 100 x 1/12 to four places; 0.00002 x 1/12 and x 6/12 to five
+    assert_eq!(shown_at(y1, m(2024, 1)), Some("8.3333".into()));
+    assert_eq!(shown_at(y1, m(2024, 4)), Some("33.3333".into()));
+    assert_eq!(shown_at(y1, m(2025, 1)), Some("0".into()));
+    assert_eq!(shown_at(y1, m(2025, 6)), Some("0.00001".into()));
+    assert_eq!(shown_at(y1, m(2025, 12)), Some("0.00002".into()));
+}
+
 #[test]
 fn two_level_ratio_roll_up_and_missing_child() {
     let fw = framework(SMALL);

@@ -1,5 +1,5 @@
 //! The report as JSON: the framework's name, the report period, the same records as the CSV
-//! (numbers as JSON numbers, absent values as null) and the RAG counts of those records.
+//! (numbers as JSON numbers with the CSV's exact digits, absent values as null) and the RAG counts of those records.
 //!
 //! Written as it goes, in three parts ([`head`], [`records`] for each block of rows, [`tail`]),
 //! so that a national report (a million records) is rendered an indicator at a time and never
@@ -83,10 +83,9 @@ pub fn records<R: std::borrow::Borrow<Row>>(
             text.extend_from_slice(b": ");
             match cell {
                 Cell::Text(t) => serde_json::to_writer(&mut text, t.as_ref())?,
-                Cell::Number(d) => match d.normalize().to_string().parse::<serde_json::Number>() {
-                    Ok(n) => serde_json::to_writer(&mut text, &n)?,
-                    Err(_) => text.extend_from_slice(b"null"),
-                },
+                // The CSV's digits, exactly: a plain decimal is a JSON number as written,
+                // where a trip through `f64` would change a value of 18 digits or more.
+                Cell::Number(d) => super::push_decimal(&mut text, d),
                 Cell::Empty => text.extend_from_slice(b"null"),
             }
         }

@@ -864,7 +864,6 @@ impl<'f> Reader<'f> {
         // The chunk's optional columns, each given its index in `Returns::infos` when a row
         // with them is first kept.
         let infos = std::mem::take(&mut checked.infos);
-        let texts = std::mem::take(&mut checked.texts);
         let mut kept_as: Vec<Option<u32>> = vec![None; infos.len()];
         // Read in place (moving each record out of the list costs a copy of it), and emptied
         // at once after for the list's reuse (a record holds nothing to free).
@@ -883,7 +882,7 @@ impl<'f> Reader<'f> {
                 self.keep(
                     (file_index, name, rec.line),
                     layout,
-                    (c, &texts),
+                    c,
                     p,
                     (&infos, &mut kept_as),
                 );
@@ -957,20 +956,18 @@ impl<'f> Reader<'f> {
         first: usize,
         (file_index, name, line): (u32, &str, u32),
         layout: &Layout,
-        (c, texts): (&check::Candidate, &[[String; 2]]),
+        c: &check::Candidate,
     ) {
         let fw = self.framework;
         let (indicator, area, period) = (c.indicator as usize, c.area as usize, c.period);
         // Unpacked only here: nearly every row is new.
         let value_col = layout.get(Col::Value).map_or(0, |i| i as u32 + 1);
-        let (ind_text, area_text) = match texts.get(c.texts as usize) {
-            Some(t) => (t[0].as_str(), t[1].as_str()),
-            None if c.area_blank => (fw.indicators[indicator].code.as_str(), ""),
-            None => (
-                fw.indicators[indicator].code.as_str(),
-                fw.areas[area].code.as_str(),
-            ),
-        };
+        // Named as the framework names them, as every problem record is (an empty area cell
+        // is the default area).
+        let (ind_text, area_text) = (
+            fw.indicators[indicator].code.as_str(),
+            fw.areas[area].code.as_str(),
+        );
         let mk = |code: Code, _col: Col, msg: String| {
             Diagnostic::new(code, name, msg)
                 .at(line, value_col)
@@ -1036,7 +1033,7 @@ impl<'f> Reader<'f> {
         &mut self,
         (file_index, name, line): (u32, &str, u32),
         layout: &Layout,
-        (c, texts): (&check::Candidate, &[[String; 2]]),
+        c: &check::Candidate,
         parts: Option<super::PackedParts>,
         (infos, kept_as): (&[super::RowInfo], &mut [Option<u32>]),
     ) {
@@ -1047,7 +1044,7 @@ impl<'f> Reader<'f> {
             self.seen
                 .first_or_insert(&self.kept, indicator as u32, area as u32, period.seq());
         if first != next {
-            self.repeat(first, (file_index, name, line), layout, (c, texts));
+            self.repeat(first, (file_index, name, line), layout, c);
             return;
         }
 

@@ -41,19 +41,13 @@ pub(crate) struct Candidate {
     /// [`crate::returns::NO_INFO`]: rows share an entry (a return usually has one name on
     /// every row, and one date per return), so nothing is allocated per row.
     pub info: u32,
-    /// Index into [`Checked::texts`] of the indicator and area codes as written, when they
-    /// are not the framework's spelling, or [`NO_TEXTS`]: nothing in a record needs freeing,
-    /// so a checked chunk's list of records is emptied at once.
-    pub texts: u32,
-    /// Whether the area cell was empty (the default area).
-    pub area_blank: bool,
 }
 
 /// A candidate as [`Checker::quick`] and [`Checker::row`] make it, with its numerator and
 /// denominator, if any, beside it.
 pub(crate) type Checking = (Candidate, Option<PackedParts>);
 
-/// One record's outcome: 60 bytes, and every record of a file passes from a checker to the
+/// One record's outcome: 52 bytes, and every record of a file passes from a checker to the
 /// merge through memory.
 #[derive(Clone, Copy)]
 pub(crate) struct Rec {
@@ -84,16 +78,11 @@ type InfoKey = (
     Option<NaiveDate>,
 );
 
-/// No [`Candidate::texts`].
-pub(crate) const NO_TEXTS: u32 = u32::MAX;
-
 /// A checked chunk: its records in order, and their problems.
 #[derive(Default)]
 pub(crate) struct Checked {
     pub recs: Vec<Rec>,
     pub diags: Vec<Diagnostic>,
-    /// The kept rows' codes as written, where not the framework's (see [`Candidate::texts`]).
-    pub texts: Vec<[String; 2]>,
     /// The kept rows' numerators and denominators (see [`Candidate::parts`]).
     pub parts: Vec<PackedParts>,
     /// The kept rows' distinct optional columns (see [`Candidate::info`]).
@@ -209,7 +198,6 @@ pub(crate) fn check_chunk(
     let mut out = Checked {
         recs,
         diags: Vec::new(),
-        texts: Vec::new(),
         parts: Vec::new(),
         infos: Vec::new(),
         error: chunk.error.clone(),
@@ -342,20 +330,20 @@ impl<'f> Checker<'f> {
     /// is empty (after trimming): the last code compared byte for byte, else the cell as text.
     /// `None` when the cell is not UTF-8.
     #[inline(always)]
-    fn lookup_area_cell(&mut self, cell: &[u8]) -> Option<(Match, bool)> {
+    fn lookup_area_cell(&mut self, cell: &[u8]) -> Option<Match> {
         if cell.is_empty() {
-            return Some((Match::Exact(self.framework.default_area()), true));
+            return Some(Match::Exact(self.framework.default_area()));
         }
         if let Some((last, m)) = &self.last_area {
             if same_bytes(last.as_bytes(), cell) {
-                return Some((*m, false));
+                return Some(*m);
             }
         }
         let code = trim(std::str::from_utf8(cell).ok()?);
         if code.is_empty() {
-            return Some((Match::Exact(self.framework.default_area()), true));
+            return Some(Match::Exact(self.framework.default_area()));
         }
-        Some((self.lookup_area(code), false))
+        Some(self.lookup_area(code))
     }
 
     /// [`Checker::lookup_area`] for a code other than the last one.
@@ -582,7 +570,7 @@ impl<'f> Checker<'f> {
             return None;
         };
         let ind = &fw.indicators[indicator];
-        let (Match::Exact(area), area_blank) = self.lookup_area_cell(cells.get(Col::Area)?)? else {
+        let Match::Exact(area) = self.lookup_area_cell(cells.get(Col::Area)?)? else {
             return None;
         };
         let period_cell = cells.get(Col::Period)?;
@@ -645,13 +633,12 @@ impl<'f> Checker<'f> {
             (info, Status::Final)
         };
         Some(checking(
-            (indicator, area, area_blank),
+            (indicator, area),
             period,
             value,
             (numerator, denominator),
             status,
             info,
-            NO_TEXTS,
         ))
     }
 
@@ -759,9 +746,6 @@ impl<'f> Checker<'f> {
             }
         };
 
-        // Whether a code was matched other than exactly (kept for duplicate messages).
-        let mut loose = false;
-
         // Indicator.
         let ind_code = trim(&indicator_text);
         let indicator = if ind_code.is_empty() {
@@ -776,7 +760,6 @@ impl<'f> Checker<'f> {
             None
         } else {
             let found = self.lookup_indicator(ind_code);
-            loose |= !matches!(found, Match::Exact(_));
             resolve(
                 problems,
                 found,
@@ -794,7 +777,6 @@ impl<'f> Checker<'f> {
             Some(fw.default_area())
         } else {
             let found = self.lookup_area(area_code);
-            loose |= !matches!(found, Match::Exact(_));
             resolve(
                 problems,
                 found,
@@ -807,7 +789,10 @@ impl<'f> Checker<'f> {
 
         // Period.
         let ys = fw.year_start;
-        let period = match self.parse_period(&period_text, ind.map(|i| i.frequency)) {
+        let parsed = self.parse_period(&period_text, ind.map(|i| i.frequency));
+        // The period as read, for the problem records, whatever is wrong with it.
+        let read_period = parsed.as_ref().ok().map(|&(p, _)| p);
+        let period = match parsed {
             Ok((p, future)) => {
                 let mut ok_p = Some(p);
                 if let Some(i) = ind {
@@ -1021,6 +1006,26 @@ impl<'f> Checker<'f> {
             None
         });
 
+        // The row's problems name its indicator, area and period as the framework does (SPEC
+        // 2.2: output uses the canonical periods): the framework's spelling of a code, the
+        // default area for an empty cell, the canonical period. What could not be read stays
+        // as written; the messages quote the cells as written.
+        if problems.len() > first_problem {
+            let ind_code = indicator.map(|i| fw.indicators[i].code.as_str());
+            let area_code = area.map(|a| fw.areas[a].code.as_str());
+            let period = read_period.map(|p| p.to_string());
+            for d in &mut problems[first_problem..] {
+                if let Some(c) = ind_code {
+                    c.clone_into(&mut d.indicator);
+                }
+                if let Some(c) = area_code {
+                    c.clone_into(&mut d.area);
+                }
+                if let Some(p) = &period {
+                    p.clone_into(&mut d.period);
+                }
+            }
+        }
         if problems[first_problem..].iter().any(|d| d.is_error()) {
             return None;
         }
@@ -1028,15 +1033,6 @@ impl<'f> Checker<'f> {
             (indicator, area, period, value)
         else {
             return None;
-        };
-        // The codes as written, for the merge's duplicate messages, when they are not the
-        // framework's own spelling.
-        let texts = if loose {
-            out.texts
-                .push([ind_code.to_string(), area_code.to_string()]);
-            (out.texts.len() - 1) as u32
-        } else {
-            NO_TEXTS
         };
         let info = self.info(
             trim(&commentary),
@@ -1046,13 +1042,12 @@ impl<'f> Checker<'f> {
             submitted_on,
         );
         Some(checking(
-            (indicator, area, area_code.is_empty()),
+            (indicator, area),
             period,
             value,
             (numerator, denominator),
             status,
             info,
-            texts,
         ))
     }
 }
@@ -1095,18 +1090,16 @@ fn period_slot(hint: Option<Frequency>) -> usize {
     hint.map_or(0, |f| f as usize + 1)
 }
 
-/// What [`Checker::quick`] and [`Checker::row`] return for a row they take: its indicator, area
-/// and whether the area cell was empty, its period and value, its numerator and denominator,
-/// status, optional columns and the codes as written when they were not the framework's.
+/// What [`Checker::quick`] and [`Checker::row`] return for a row they take: its indicator and
+/// area, its period and value, its numerator and denominator, status and optional columns.
 #[inline(always)]
 fn checking(
-    (indicator, area, area_blank): (usize, usize, bool),
+    (indicator, area): (usize, usize),
     period: Period,
     value: Option<Decimal>,
     (numerator, denominator): (Option<Decimal>, Option<Decimal>),
     status: Status,
     info: u32,
-    texts: u32,
 ) -> Checking {
     (
         Candidate {
@@ -1117,8 +1110,6 @@ fn checking(
             parts: crate::returns::NO_PARTS,
             status,
             info,
-            texts,
-            area_blank,
         },
         PackedParts::new(numerator, denominator),
     )
@@ -1379,8 +1370,8 @@ mod tests {
     }
 
     #[test]
-    fn a_record_passes_to_the_merge_in_60_bytes() {
-        assert_eq!(std::mem::size_of::<super::Rec>(), 60);
+    fn a_record_passes_to_the_merge_in_52_bytes() {
+        assert_eq!(std::mem::size_of::<super::Rec>(), 52);
     }
 
     proptest::proptest! {

@@ -329,6 +329,55 @@ a,b
     assert_eq!(r.observations[1].value(), None);
 }
 
+/// A problem record names its row's indicator, area and period as the framework does (SPEC
+/// 2.2: output uses the canonical periods): a loosely written code in the framework's
+/// spelling, the default area for an empty cell, the period in canonical form, on every code
+/// (duplicates and conflicts too). What cannot be read stays as written.
+#[test]
+fn problem_records_name_the_row_canonically() {
+    let text = "indicator,period,area,value
+ct 01,q1 2024/2025,,twelve
+CT 01,2024-25 Q2,t-a, 7
+CT 01,2024/25 q3,,1
+CT 01,2024/25 Q3,T,2
+Ct 01,2024/25 Q4,T,3
+CT 01,2024/25 Q4,,3
+MN 01,2024/25 Q1,,1
+NI 999,q2 2024/25,T,1
+CT 01,2024/25 Q9,T-B,1
+";
+    let (_, d) = run(&[("x.csv", text.as_bytes())]);
+    let fields: Vec<String> = d
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {} {}|{}|{}",
+                d.line,
+                d.code.as_str(),
+                d.indicator,
+                d.area,
+                d.period
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            "2 normalised-value CT 01|T|2024/25 Q1",
+            "2 type-error CT 01|T|2024/25 Q1",
+            "3 normalised-value CT 01|T-A|2024/25 Q2",
+            "3 normalised-value CT 01|T-A|2024/25 Q2",
+            "4 conflicting-row CT 01|T|2024/25 Q3",
+            "5 conflicting-row CT 01|T|2024/25 Q3",
+            "6 normalised-value CT 01|T|2024/25 Q4",
+            "7 duplicate-row CT 01|T|2024/25 Q4",
+            "8 wrong-frequency MN 01|T|2024/25 Q1",
+            "9 unknown-indicator NI 999|T|2024/25 Q2",
+            "10 bad-period CT 01|T-B|2024/25 Q9",
+        ]
+    );
+}
+
 #[test]
 fn random_bytes_never_panic() {
     use proptest::prelude::*;
