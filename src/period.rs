@@ -340,6 +340,14 @@ impl Period {
         self.start_month_abs() + i32::from(self.freq.months())
     }
 
+    /// Orders periods by when they end and, of those ending together, by length (a quarter
+    /// after its last month, a year after its last quarter): the latest period of a set of
+    /// returns is the greatest.
+    #[inline]
+    pub fn latest_rank(self) -> i32 {
+        self.end_month_abs() * 16 + i32::from(self.freq.months())
+    }
+
     pub fn start_date(self) -> NaiveDate {
         month_start(self.start_month_abs())
     }
@@ -371,11 +379,13 @@ impl Period {
         latest_ending_by(ys, freq, month_abs + i32::from(month_is_over))
     }
 
-    /// The periods of `freq` that are due when this period ends: those it contains when `freq`
-    /// is this frequency or shorter, else the one period of `freq` ending with it (if any).
+    /// The periods of `freq` that are due when this period ends (SPEC 3): the months it
+    /// contains for a monthly indicator, else the one period of `freq` that ends with it, if
+    /// any (at a half-year's end a quarterly indicator's last quarter and the half; at the
+    /// year's end also the year).
     pub fn due_at(self, freq: Frequency) -> Vec<Period> {
-        if freq.months() <= self.freq.months() {
-            let n = i32::from(self.freq.months() / freq.months());
+        if freq == Frequency::Monthly {
+            let n = i32::from(self.freq.months());
             let last = match self.latest_at(freq) {
                 Some(p) => p,
                 None => return Vec::new(),
@@ -945,6 +955,26 @@ mod tests {
             "2024/25"
         );
         assert!(p("2024/25 Q1").due_at(Frequency::HalfYearly).is_empty());
+        // A longer P: the months of P, and each other frequency's one period ending with it
+        // (SPEC 3: "its period that ends with P"); a month: the periods ending with it.
+        let due = |at: &str, f| -> Vec<String> {
+            p(at).due_at(f).iter().map(|p| p.to_string()).collect()
+        };
+        assert_eq!(due("2024/25 H1", Frequency::Quarterly), ["2024/25 Q2"]);
+        assert_eq!(due("2024/25 H1", Frequency::Monthly).len(), 6);
+        assert_eq!(due("2024/25", Frequency::Quarterly), ["2024/25 Q4"]);
+        assert_eq!(due("2024/25", Frequency::HalfYearly), ["2024/25 H2"]);
+        assert_eq!(due("2024/25", Frequency::Annual), ["2024/25"]);
+        assert_eq!(
+            due("2024/25", Frequency::Monthly)
+                .first()
+                .map(String::as_str),
+            Some("2024-04")
+        );
+        assert_eq!(due("2024/25", Frequency::Monthly).len(), 12);
+        assert_eq!(due("2024-09", Frequency::Quarterly), ["2024/25 Q2"]);
+        assert_eq!(due("2024-09", Frequency::Monthly), ["2024-09"]);
+        assert!(due("2024-08", Frequency::Quarterly).is_empty());
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Completeness (SPEC 3, `pmf validate --period P`): which returns were due when P ended, which
 //! are missing once their deadline has passed, and which arrived late.
 //!
-//! Due at P, for each indicator: its periods that end within P (the months of a quarter) or its
-//! one period that ends with P (a half at the half-year's end, a year at the year's end), for
-//! every area that has ever sent the indicator a return (or the default area), each due
-//! `deadline_days` after its period ends.
+//! Due at P, for each indicator: the months of P for a monthly one, else its one period that
+//! ends with P (a quarterly indicator's P, or its last quarter when P is a half or a year; a half
+//! at the half-year's end, a year at the year's end), for every area that has ever sent the
+//! indicator a return (or the default area), each due `deadline_days` after its period ends.
 
 use chrono::{Days, NaiveDate};
 use rustc_hash::{FxHashMap, FxHashSet};

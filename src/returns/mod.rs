@@ -273,23 +273,25 @@ impl Returns {
         self.info(o).and_then(|i| i.submitted_on)
     }
 
-    /// The latest period among the observations (the one ending last).
+    /// The latest period among the observations: the one ending last; of those ending
+    /// together, the longest (SPEC 3: `validate`'s default period, where a quarter then
+    /// checks all of its months); of those alike, the last in file order.
     pub fn latest_period(&self) -> Option<Period> {
         if let Some(latest) = self.latest {
             return latest;
         }
-        // On every core (22 million rows at national scale). Of the periods ending latest,
-        // the last in file order, as `Iterator::max_by_key` gives.
+        // On every core (22 million rows at national scale). Of the greatest rank, the last
+        // in file order, as `Iterator::max_by_key` gives.
         use rayon::prelude::*;
         self.observations
             .par_iter()
             .enumerate()
-            .map(|(i, o)| (o.period.end_month_abs(), i))
+            .map(|(i, o)| (o.period.latest_rank(), i))
             .max()
             .map(|(_, i)| self.observations[i].period)
     }
 
-    /// The quarter in which the latest period ends: the default report and validation period.
+    /// The quarter in which the latest period ends: the default report period.
     pub fn latest_quarter(&self) -> Option<Period> {
         quarter_ending(self.latest_period())
     }
@@ -314,10 +316,10 @@ mod tests {
     use rust_decimal::Decimal;
     use std::str::FromStr;
 
-    /// The latest period is the last of those ending latest, in file order (a quarter, a month
-    /// and a year can end together), exactly as a sequential `max_by_key` finds it.
+    /// The latest period ends last and, of those ending together (a quarter, a month and a
+    /// year can), is the longest, exactly as a sequential `max_by_key` finds it.
     #[test]
-    fn latest_period_is_the_last_of_the_latest() {
+    fn latest_period_ends_last_and_is_longest() {
         use crate::period::{Frequency, Period, YearStart};
         let ys = YearStart::April;
         let q4 = Period::new(ys, Frequency::Quarterly, 2024, 4).unwrap();
@@ -351,10 +353,15 @@ mod tests {
                 .chain(vec![m12; 3000])
                 .collect(),
         ] {
-            let expected = order.iter().copied().max_by_key(|p| p.end_month_abs());
+            let expected = order.iter().copied().max_by_key(|p| p.latest_rank());
             assert_eq!(returns_of(&order).latest_period(), expected);
         }
         assert_eq!(returns_of(&[]).latest_period(), None);
+        // Of the periods ending together, the longest, in any order.
+        for order in [[year, q4, m12], [m12, q4, year], [q4, year, m12]] {
+            assert_eq!(returns_of(&order).latest_period(), Some(year));
+        }
+        assert_eq!(returns_of(&[m12, q4, m12]).latest_period(), Some(q4));
     }
 
     proptest::proptest! {

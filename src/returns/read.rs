@@ -145,8 +145,8 @@ struct Reader<'f> {
     /// Rows removed after the fact (the first of a conflicting pair), and how many.
     dropped: Vec<bool>,
     drops: usize,
-    /// The latest period among the rows kept so far: its end month and row, of those ending
-    /// latest the last read (see `Returns::latest_period`). `latest_lost` is set when that row
+    /// The latest period among the rows kept so far: its rank (`Period::latest_rank`) and
+    /// row, of those of the greatest rank the last read (see `Returns::latest_period`). `latest_lost` is set when that row
     /// was dropped, and the rows must then be searched again.
     latest: Option<(i32, usize)>,
     latest_lost: bool,
@@ -199,7 +199,7 @@ fn read_in_chunks<R: BufRead + Send>(
     let Store::Full(mut observations) = r.kept else {
         unreachable!("read into a full store")
     };
-    // The latest period (see `Returns::latest_period`: of those ending latest, the last in
+    // The latest period (see `Returns::latest_period`: of the greatest rank, the last in
     // file order) and whether each indicator's observations lie together (`Returns::runs`):
     // as the merge followed them when no row was dropped (nearly always), else found again
     // while the dropped rows are taken out.
@@ -215,7 +215,7 @@ fn read_in_chunks<R: BufRead + Send>(
             index += 1;
             let keep = !r.dropped[index - 1];
             if keep {
-                let end = o.period.end_month_abs();
+                let end = o.period.latest_rank();
                 if latest.is_none_or(|(last, _)| end >= last) {
                     latest = Some((end, o.period));
                 }
@@ -258,7 +258,7 @@ fn check_in_chunks<R: BufRead + Send>(
         // The latest row was dropped (it conflicted with a later one): search again.
         latest = (0..r.kept.len())
             .filter(|&i| !r.dropped[i])
-            .filter_map(|i| Some((r.kept.period(i)?.end_month_abs(), i)))
+            .filter_map(|i| Some((r.kept.period(i)?.latest_rank(), i)))
             .max();
     }
     (
@@ -1059,7 +1059,7 @@ impl<'f> Reader<'f> {
                 i
             }
         };
-        let end = period.end_month_abs();
+        let end = period.latest_rank();
         if self.latest.is_none_or(|(last, _)| end >= last) {
             self.latest = Some((end, next));
         }

@@ -806,9 +806,11 @@ CT 01,2024/25 Q3,T-A,4\n";
         c.latest_period().map(|p| p.to_string())
     };
     assert_eq!(latest(text), Some("2024/25 Q2".to_string()));
-    // September ends with Q2: read after it, it is the latest.
+    // September ends with Q2: read after it or before, the quarter is the latest (the longer).
     let tie = [&text[..], b"MN 01,2024-09,T-A,5\nCT 01,2024/25 Q1,T-B,6\n"].concat();
-    assert_eq!(latest(&tie), Some("2024-09".to_string()));
+    assert_eq!(latest(&tie), Some("2024/25 Q2".to_string()));
+    let before = b"indicator,period,area,value\nMN 01,2024-09,T-A,5\nCT 01,2024/25 Q2,T-A,3\nMN 01,2024-08,T-A,5\n";
+    assert_eq!(latest(before), Some("2024/25 Q2".to_string()));
     assert_eq!(latest(&text[..28]), None);
 }
 
