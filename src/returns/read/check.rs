@@ -922,7 +922,7 @@ impl<'f> Checker<'f> {
                     Col::Denominator,
                     "the denominator is 0, so the ratio cannot be computed".into(),
                 )
-                .help("send the figures, or a suppression marker such as [x] in the value"),
+                .help("send the figures; if the ratio cannot be given, put a suppression marker such as [x] in the value and leave the numerator and denominator empty"),
             );
         } else if let (Some(i), Some(Some(v)), Some(n), Some(d)) =
             (ind, value, numerator, denominator)
