@@ -670,6 +670,20 @@ impl<'a> TargetTable<'a> {
         targets::target_for(self.indicator, area, period)
     }
 
+    /// [`TargetTable::get`] of the indicator's period `seq`, which the table nearly always
+    /// holds: no period is made.
+    #[inline]
+    fn get_seq(&self, area: usize, seq: i32) -> Option<Decimal> {
+        let k = seq
+            .checked_sub(self.first)
+            .and_then(|k| usize::try_from(k).ok());
+        if let Some(t) = k.and_then(|k| self.targets.get(k)) {
+            return *t;
+        }
+        let p = Period::from_seq(self.year_start, self.indicator.frequency, seq)?;
+        targets::target_for(self.indicator, area, p)
+    }
+
     /// `targets::shown`: the target `t` of `period` in `area` as shown.
     fn shown(&self, area: usize, period: Period, t: Decimal) -> Decimal {
         targets::shown(self.indicator, area, period, t)
@@ -972,29 +986,33 @@ fn make_row(
     };
     let direction = direction_at(indicator, series, shown);
 
-    // Escalation: walk every period with a value up to the shown one.
+    // Escalation: walk every period with a value up to the shown one, by sequence number (an
+    // entry's period is one of the indicator's, and its comparison period, SPEC 4.3, is
+    // `back` periods before it: the previous one, or the same one a year before).
     let mut walker = escalation::Walker::default();
+    let back = match indicator.measure {
+        Measure::Snapshot => 1,
+        Measure::Cumulative => i32::from(freq.per_year()),
+    };
     // The entry at or after the last comparison period looked up: comparison periods rise
     // with the periods walked, so one cursor finds them all.
     let mut cursor = 0;
     for (i, e) in series.0.iter().enumerate() {
-        let (Some(v), Some(p)) = (e.value, period_of(e.seq)) else {
+        let Some(v) = e.value else {
             continue;
         };
-        let step = match targets.get(area, p) {
+        let step = match targets.get_seq(area, e.seq) {
             Some(t) if rag::is_below(v, t, polarity) => {
-                // `direction_at(p)`: the value is this entry's, and the comparison period's
+                // `direction_at`: the value is this entry's, and the comparison period's
                 // entry, if any, comes before it.
-                let earlier = direction::comparison_period(indicator.measure, p).and_then(|c| {
-                    let want = c.seq();
-                    while cursor < i && series.0[cursor].seq < want {
-                        cursor += 1;
-                    }
-                    series.0[..i]
-                        .get(cursor)
-                        .filter(|e| e.seq == want)
-                        .and_then(|e| e.value)
-                });
+                let want = e.seq - back;
+                while cursor < i && series.0[cursor].seq < want {
+                    cursor += 1;
+                }
+                let earlier = series.0[..i]
+                    .get(cursor)
+                    .filter(|e| e.seq == want)
+                    .and_then(|e| e.value);
                 escalation::Step::Below {
                     improving: direction::direction(polarity, Some(v), earlier)
                         == Direction::Improving,
