@@ -340,7 +340,15 @@ pub fn load(text: &str, file: &str, today: NaiveDate) -> Loaded {
         return fail(too_large(file, text.len() as u64));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let raw: RawFramework = match serde_yaml::from_str(text) {
+    // A key written twice in a mapping (a scheme, a target's period, an area's targets): the
+    // typed reading keeps the last one silently, so the file is also read untyped, which
+    // refuses it (SPEC 2.1: codes are unique within their kind). Both at once: a national
+    // framework takes tens of milliseconds to read.
+    let (typed, untyped) = rayon::join(
+        || serde_yaml::from_str::<RawFramework>(text),
+        || serde_yaml::from_str::<serde_yaml::Value>(text).err(),
+    );
+    let raw: RawFramework = match typed {
         Ok(raw) => raw,
         Err(e) => {
             let (line, col) = e
@@ -351,6 +359,23 @@ pub fn load(text: &str, file: &str, today: NaiveDate) -> Loaded {
             return fail(Diagnostic::new(Code::Yaml, file, msg).at(line, col));
         }
     };
+    if let Some(e) = untyped {
+        let (line, col) = e
+            .location()
+            .map(|l| (l.line() as u32, l.column() as u32))
+            .unwrap_or((0, 0));
+        let text = yaml_message(&e.to_string());
+        return fail(match duplicate_key(&text) {
+            Some((within, key)) => Diagnostic::new(
+                Code::DuplicateCode,
+                file,
+                format!("`{key}` is written twice in `{within}`: the second would silently replace the first"),
+            )
+            .at(line, col)
+            .help("keep one of them"),
+            None => Diagnostic::new(Code::Yaml, file, text).at(line, col),
+        });
+    }
     Builder {
         file,
         loc: Locator::new(text),
@@ -376,6 +401,16 @@ pub fn too_large(file: &str, bytes: u64) -> Diagnostic {
 }
 
 /// serde_yaml's message without its trailing position (we print our own).
+/// The mapping and the key of the parser's `path: duplicate entry with key "key"`.
+fn duplicate_key(text: &str) -> Option<(&str, &str)> {
+    let (within, rest) = text.split_once(": duplicate entry with key ")?;
+    let key = rest
+        .strip_prefix('"')
+        .and_then(|k| k.strip_suffix('"'))
+        .unwrap_or(rest);
+    Some((within, key))
+}
+
 fn yaml_message(text: &str) -> String {
     let msg = match text.find(" at line ") {
         Some(i) => &text[..i],

@@ -296,3 +296,36 @@ themes:
         l.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
     );
 }
+
+/// A key written twice in a mapping (a scheme's name, a target's period, an area's targets)
+/// is refused with its position, not silently replaced by the second (SPEC 2.1: codes are
+/// unique within their kind).
+#[test]
+fn keys_written_twice_are_refused() {
+    for (from, to, key) in [
+        (
+            "  brag: {kind: deviation, red: -5, blue: 5}\n",
+            "  brag: {kind: deviation, red: -5, blue: 5}\n  brag: {kind: achievement, green: 96, amber: 91}\n",
+            "`brag` is written twice in `rag_schemes`",
+        ),
+        (
+            "              2025/26: 10.5\n",
+            "              2025/26: 10.5\n              2025/26: 9\n",
+            "`2025/26` is written twice in `themes[0].priorities[0].indicators[0].targets`",
+        ),
+        (
+            "{2024/25: 12.0, 2025/26: 12}",
+            "{2024/25: 12.0, 2025/26: 12, 2024/25: 13}",
+            "`2024/25` is written twice in `themes[0].priorities[0].indicators[0].area_targets.T-A`",
+        ),
+    ] {
+        assert!(GOOD.contains(from));
+        let l = run(&GOOD.replacen(from, to, 1));
+        assert!(l.framework.is_none(), "{key}");
+        let d = &l.diagnostics[0];
+        assert_eq!(d.code, Code::DuplicateCode, "{key}");
+        assert!(d.message.starts_with(key), "{}", d.message);
+        assert!(d.line > 0, "{key}");
+    }
+    assert!(run(GOOD).framework.is_some());
+}
