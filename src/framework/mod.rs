@@ -281,8 +281,15 @@ impl<'a> Locator<'a> {
                 let before_ok = k == 0
                     || !line.as_bytes()[k - 1].is_ascii_alphanumeric()
                         && line.as_bytes()[k - 1] != b'_';
+                // The key may be quoted (`"code": I2`, as JSON writes every key).
                 let rest = &line[k + key.len()..];
-                let rest = match rest.strip_prefix(':') {
+                let quoted = k > 0 && matches!(line.as_bytes()[k - 1], b'"' | b'\'');
+                let rest = match rest
+                    .strip_prefix(['"', '\''])
+                    .filter(|_| quoted)
+                    .unwrap_or(rest)
+                    .strip_prefix(':')
+                {
                     Some(r) => r.trim_start(),
                     None => continue,
                 };

@@ -329,3 +329,37 @@ fn keys_written_twice_are_refused() {
     }
     assert!(run(GOOD).framework.is_some());
 }
+
+/// Problems point at the right element when keys are quoted, as JSON writes them (a framework
+/// may be written as JSON, which is YAML): not at an earlier element with a bare key.
+#[test]
+fn positions_with_quoted_keys() {
+    let text = "\
+\"name\": \"Quoted\"
+\"organisations\": [{\"code\": \"TC\", \"name\": \"Town Council\"}]
+\"themes\":
+  - \"code\": \"S\"
+    \"name\": \"Safe\"
+    \"priorities\":
+      - \"code\": \"S1\"
+        \"name\": \"Homes\"
+        \"indicators\":
+          - \"code\": \"I1\"
+            \"name\": \"One\"
+            \"polarity\": \"higher\"
+            \"lead\": {\"name\": \"A\", \"organisation\": \"TC\"}
+            \"targets\": {\"2024/25\": 1, \"2025/26\": 1}
+          - \"code\": \"I2\"
+            \"name\": \"Two\"
+            \"polarity\": \"higher\"
+            \"lead\": {\"name\": \"B\", \"organisation\": \"XX\"}
+            \"targets\": {\"2024/25\": 1, \"2025/26\": 1}
+";
+    let l = run(text);
+    assert_eq!(
+        codes(&l),
+        vec![("unknown-reference".to_string(), 18, 52)],
+        "{:?}",
+        l.diagnostics
+    );
+}
