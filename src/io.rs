@@ -177,6 +177,17 @@ pub fn display_path(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")
 }
 
+/// A file as the briefing book names it: from the framework's folder when it lies there (the
+/// same files give the same book however the framework's path was written, relative or
+/// absolute, and no machine's folders appear in it), else as the user gave it.
+pub fn book_name(file: &str, framework: &Path) -> String {
+    let dir = framework.parent().unwrap_or(Path::new(""));
+    match Path::new(file).strip_prefix(dir) {
+        Ok(rest) if !dir.as_os_str().is_empty() => display_path(rest),
+        _ => file.to_string(),
+    }
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file beside it, renamed into place, so a
 /// failed run never leaves a partial file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -259,4 +270,31 @@ pub fn write_new_files(dir: &Path, files: &[(&str, &str)]) -> Result<()> {
         fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn book_names_from_the_framework_folder() {
+        let cases = [
+            (
+                "/srv/plan/returns/a.csv",
+                "/srv/plan/pmf.yaml",
+                "returns/a.csv",
+            ),
+            ("plan/returns/a.csv", "plan/pmf.yaml", "returns/a.csv"),
+            ("returns/a.csv", "pmf.yaml", "returns/a.csv"),
+            ("other/a.csv", "plan/pmf.yaml", "other/a.csv"),
+            ("/srv/other/a.csv", "/srv/plan/pmf.yaml", "/srv/other/a.csv"),
+        ];
+        for (file, framework, shown) in cases {
+            assert_eq!(
+                super::book_name(file, Path::new(framework)),
+                shown,
+                "{file}"
+            );
+        }
+    }
 }

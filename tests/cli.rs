@@ -40,3 +40,52 @@ fn every_problem_code_has_a_golden_case() {
         assert!(text.contains(&format!("[{c}]")), "{path} does not show {c}");
     }
 }
+
+/// The briefing book is the same bytes whether the framework's path is written relative or
+/// absolute, from whichever folder pmf is run (SPEC 5): the invalid rows' files are named from
+/// the framework's folder, and no machine's folders appear in it.
+#[test]
+fn the_book_does_not_depend_on_how_the_framework_path_is_written() {
+    let root = std::env::current_dir().unwrap();
+    let out = std::env::temp_dir().join(format!("pmf-book-{}", std::process::id()));
+    fs::create_dir_all(&out).unwrap();
+    let book = |cwd: &std::path::Path, framework: &str, name: &str| {
+        let path = out.join(name);
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_pmf"))
+            .current_dir(cwd)
+            .args([
+                "report",
+                "-f",
+                framework,
+                "--skip-invalid",
+                "--format",
+                "pdf",
+            ])
+            .args(["--as-of", "2025-11-15", "-o"])
+            .arg(&path)
+            .output()
+            .unwrap()
+            .status;
+        assert_eq!(status.code(), Some(0));
+        fs::read(path).unwrap()
+    };
+    let broken = root.join("examples/broken");
+    let relative = book(&root, "examples/broken/pmf.yaml", "relative.pdf");
+    let absolute = book(
+        &out,
+        broken.join("pmf.yaml").to_str().unwrap(),
+        "absolute.pdf",
+    );
+    let inside = book(&broken, "pmf.yaml", "inside.pdf");
+    assert!(
+        relative == absolute && relative == inside,
+        "the books differ"
+    );
+    let root_text = root.to_string_lossy();
+    let bytes = String::from_utf8_lossy(&absolute);
+    assert!(
+        !bytes.contains(root_text.as_ref()),
+        "the book holds {root_text}"
+    );
+    fs::remove_dir_all(&out).unwrap();
+}

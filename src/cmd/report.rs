@@ -157,7 +157,16 @@ pub fn run(command: Command) -> Result<u8> {
         || progress.inc(1),
     );
     progress.finish_and_clear();
-    let quality = briefing::quality(&fw, &completeness, &errors);
+    // The book names the invalid rows' files from the framework's folder (SPEC 5: same
+    // inputs, same bytes, wherever pmf was run from and however `-f` was written).
+    let in_book: Vec<Diagnostic> = errors
+        .iter()
+        .map(|d| Diagnostic {
+            file: io::book_name(&d.file, &common.framework),
+            ..d.clone()
+        })
+        .collect();
+    let quality = briefing::quality(&fw, &completeness, &in_book);
     let view = briefing::build(&fw, &assessment, &filters, quality);
     let color = output.is_none() && io::stdout_color(common.color)
         || common.color == crate::cli::ColorChoice::Always;
