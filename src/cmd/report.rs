@@ -83,7 +83,8 @@ pub fn run(command: Command) -> Result<u8> {
     if !errors.is_empty() {
         let mut msg = Vec::new();
         diag::write_text(&mut msg, &errors, style)?;
-        let tally = Tally::of(&errors);
+        // Counted as `validate` counts them: the warnings too (only the errors are listed).
+        let tally = Tally::of(&diags);
         if skip_invalid {
             let rows: std::collections::BTreeSet<(&str, u32)> =
                 errors.iter().map(|d| (d.file.as_str(), d.line)).collect();
@@ -92,7 +93,15 @@ pub fn run(command: Command) -> Result<u8> {
             } else {
                 format!("{} invalid rows were", rows.len())
             };
-            msg.extend_from_slice(format!("{what} left out of the report ({tally}).\n").as_bytes());
+            let n = tally.errors;
+            let errors = if n == 1 {
+                "1 error".to_string()
+            } else {
+                format!("{n} errors")
+            };
+            msg.extend_from_slice(
+                format!("{what} left out of the report ({errors}).\n").as_bytes(),
+            );
             io::write_stderr(&msg);
         } else {
             msg.extend_from_slice(
