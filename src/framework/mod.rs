@@ -808,6 +808,10 @@ impl Builder<'_> {
         code: &str,
         at: Option<(u32, u32)>,
     ) -> bool {
+        if code.trim().is_empty() {
+            self.empty_code(kind, at);
+            return false;
+        }
         if seen.contains_key(code) {
             self.error(
                 Code::DuplicateCode,
@@ -823,6 +827,16 @@ impl Builder<'_> {
         }
     }
 
+    /// Reports a code that is empty (or only spaces): nothing could refer to it.
+    fn empty_code(&mut self, kind: &str, at: Option<(u32, u32)>) {
+        self.error(
+            Code::BadValue,
+            at,
+            format!("a {kind} has an empty code"),
+            Some(format!("give each {kind} a code of its own")),
+        );
+    }
+
     fn index_codes<'c>(
         &mut self,
         kind: &str,
@@ -836,7 +850,9 @@ impl Builder<'_> {
             if let Some(a) = at {
                 cursor = a.0 + 1;
             }
-            if map.contains_key(code) {
+            if code.trim().is_empty() {
+                self.empty_code(kind, at);
+            } else if map.contains_key(code) {
                 self.error(
                     Code::DuplicateCode,
                     at,
@@ -983,7 +999,29 @@ impl Builder<'_> {
                 at,
                 &format!("{whose} baseline"),
             )
-            .map(|p| (p, b.value))
+            .and_then(|p| {
+                // SPEC 2.2: a period of the wrong frequency for its indicator is an error
+                // (a year, as for targets, is any indicator's).
+                if p.frequency() == ri.frequency || p.frequency() == Frequency::Annual {
+                    return Some((p, b.value));
+                }
+                self.error(
+                    Code::WrongFrequency,
+                    at,
+                    format!(
+                        "{whose} is {}, but its baseline is the {} period `{p}`",
+                        ri.frequency,
+                        p.frequency()
+                    ),
+                    Some(format!(
+                        "give the baseline as a year (e.g. {}) or as {} period (e.g. {})",
+                        Frequency::Annual.example(ys),
+                        crate::period::a_or_an(ri.frequency.name()),
+                        ri.frequency.example(ys)
+                    )),
+                );
+                None
+            })
         });
 
         let targets = self.targets(&ri.targets, ri.frequency, ys, plan, line, &whose);

@@ -97,6 +97,15 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
+/// The schema of a code field: read as a [`Scalar`], but a code, not a period.
+fn code_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["string", "integer"],
+        "minLength": 1,
+        "description": "A code, unique within its kind (NI 62, E05000012); a number may be written without quotes"
+    })
+}
+
 impl JsonSchema for Scalar {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Period".into()
@@ -113,6 +122,7 @@ impl JsonSchema for Scalar {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Area")]
 pub struct RawArea {
+    #[schemars(schema_with = "code_schema")]
     pub code: Scalar,
     pub name: String,
     /// Child areas.
@@ -124,6 +134,7 @@ pub struct RawArea {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Organisation")]
 pub struct RawOrganisation {
+    #[schemars(schema_with = "code_schema")]
     pub code: Scalar,
     pub name: String,
 }
@@ -236,6 +247,7 @@ fn default_margin() -> Decimal {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Theme")]
 pub struct RawTheme {
+    #[schemars(schema_with = "code_schema")]
     pub code: Scalar,
     pub name: String,
     #[serde(default)]
@@ -246,6 +258,7 @@ pub struct RawTheme {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Priority")]
 pub struct RawPriority {
+    #[schemars(schema_with = "code_schema")]
     pub code: Scalar,
     pub name: String,
     #[serde(default)]
@@ -339,6 +352,7 @@ pub struct RawBaseline {
 #[schemars(rename = "Indicator")]
 pub struct RawIndicator {
     /// Unique code, as partners write it in their returns (e.g. `NI 62`).
+    #[schemars(schema_with = "code_schema")]
     pub code: Scalar,
     pub name: String,
     #[serde(default)]

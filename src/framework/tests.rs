@@ -363,3 +363,62 @@ fn positions_with_quoted_keys() {
         l.diagnostics
     );
 }
+
+/// An empty code (or one of spaces) is an error: no return or reference could name it.
+#[test]
+fn empty_codes_are_refused() {
+    for (from, to) in [
+        ("- code: NI 62\n", "- code: \"\"\n"),
+        ("- code: C1\n", "- code: \"  \"\n"),
+        ("{code: T-A, name: North}", "{code: '', name: North}"),
+        (
+            "{code: TC, name: Town Council}",
+            "{code: \"\", name: Town Council}",
+        ),
+        ("- code: S1\n", "- code: ''\n"),
+    ] {
+        assert!(GOOD.contains(from), "{from}");
+        let l = run(&GOOD.replacen(from, to, 1));
+        assert!(l.framework.is_none(), "{to}");
+        assert!(
+            l.diagnostics
+                .iter()
+                .any(|d| d.code == Code::BadValue && d.message.ends_with("has an empty code")),
+            "{to}: {:?}",
+            l.diagnostics
+        );
+    }
+}
+
+/// A baseline keyed by a period of another frequency than its indicator's is an error (SPEC
+/// 2.2); a year, as for targets, is any indicator's.
+#[test]
+fn baselines_of_the_wrong_frequency_are_refused() {
+    let with = |baseline: &str| {
+        run(&GOOD.replacen(
+            "            rag: brag\n",
+            &format!(
+                "            rag: brag\n            baseline: {{period: {baseline}, value: 11}}\n"
+            ),
+            1,
+        ))
+    };
+    let l = with("2023/24 H1");
+    assert_eq!(
+        l.diagnostics[0].code,
+        Code::WrongFrequency,
+        "{:?}",
+        l.diagnostics
+    );
+    assert!(l.framework.is_none());
+    let monthly = with("2023-05");
+    assert_eq!(monthly.diagnostics[0].code, Code::WrongFrequency);
+    for fine in ["2023/24", "2023/24 Q1"] {
+        let l = with(fine);
+        let fw = l.framework.expect("a year baseline is fine");
+        assert_eq!(
+            fw.indicators[0].baseline.map(|b| b.0.to_string()),
+            Some(fine.into())
+        );
+    }
+}
