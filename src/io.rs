@@ -48,7 +48,7 @@ pub fn stderr_is_terminal() -> bool {
 
 /// The framework file's text, or its size when it is over the limit: such files are refused
 /// before they are read, so a hostile 100 MB file costs nothing.
-pub fn read_framework(path: &Path) -> Result<std::result::Result<String, u64>> {
+pub fn read_framework(path: &Path) -> Result<std::result::Result<(String, Option<u32>), u64>> {
     let meta = fs::metadata(path)
         .with_context(|| format!("cannot read the framework file {}", path.display()))?;
     if meta.is_dir() {
@@ -63,10 +63,14 @@ pub fn read_framework(path: &Path) -> Result<std::result::Result<String, u64>> {
     let bytes = fs::read(path)
         .with_context(|| format!("cannot read the framework file {}", path.display()))?;
     match String::from_utf8(bytes) {
-        Ok(s) => Ok(Ok(s)),
+        Ok(s) => Ok(Ok((s, None))),
         Err(e) => {
+            // Read as Windows-1252 (as a return is), and the line of the first byte that is
+            // not UTF-8 given back for the warning.
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(e.as_bytes());
-            Ok(Ok(text.into_owned()))
+            Ok(Ok((text.into_owned(), Some(line))))
         }
     }
 }

@@ -115,7 +115,23 @@ pub fn load_framework(
 ) -> Result<(Option<Framework>, Vec<Diagnostic>)> {
     let name = io::display_path(path);
     let loaded = match io::read_framework(path)? {
-        Ok(text) => framework::load(&text, &name, today),
+        Ok((text, not_utf8)) => {
+            let mut loaded = framework::load(&text, &name, today);
+            if let Some(line) = not_utf8 {
+                // As for a return (SPEC 2.3): read as Windows-1252, with a warning.
+                loaded.diagnostics.insert(
+                    0,
+                    Diagnostic::new(
+                        crate::diag::Code::Encoding,
+                        &name,
+                        "the framework file is not UTF-8; it was read as Windows-1252",
+                    )
+                    .at(line, 0)
+                    .help("check accented letters and £ signs came through; save the file as UTF-8 to be sure"),
+                );
+            }
+            loaded
+        }
         Err(size) => framework::Loaded {
             framework: None,
             diagnostics: vec![framework::too_large(&name, size)],
