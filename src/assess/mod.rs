@@ -115,8 +115,8 @@ pub struct Forecast {
     pub confidence: Option<Decimal>,
     /// 10th and 90th percentiles of forecast + back-test error, under the same condition as
     /// `confidence`. Made only for the focus area's rows (the ones the table and the book
-    /// describe): no output lists it, and at national scale sorting the errors of every
-    /// forecast costs seconds.
+    /// describe): only the book shows it (beside each hot spot's forecast), and at national
+    /// scale sorting the errors of every forecast costs seconds.
     pub interval: Option<(Decimal, Decimal)>,
 }
 

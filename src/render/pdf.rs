@@ -1533,9 +1533,19 @@ fn forecast_text(f: &Forecast, ind: &Indicator) -> String {
         f.period,
         forecast_verdict(f)
     );
-    if let Some(c) = f.confidence {
-        let pct = (c * Decimal::ONE_HUNDRED).round();
-        s.push_str(&format!(" ({pct}% confidence)"));
+    // The confidence, and the range the back-tests' errors put around the forecast (SPEC 4.5:
+    // the 10th to the 90th percentile of forecast plus error).
+    let range = f
+        .interval
+        .map(|(lo, hi)| format!("likely {} to {}", num(lo, ind), num(hi, ind)));
+    let confidence = f
+        .confidence
+        .map(|c| format!("{}% confidence", (c * Decimal::ONE_HUNDRED).round()));
+    match (confidence, range) {
+        (Some(c), Some(r)) => s.push_str(&format!(" ({c}; {r})")),
+        (Some(c), None) => s.push_str(&format!(" ({c})")),
+        (None, Some(r)) => s.push_str(&format!(" ({r})")),
+        (None, None) => {}
     }
     s
 }

@@ -116,6 +116,18 @@ fn the_example_book_has_its_structure_and_is_deterministic() {
     let (_, again) = example_book();
     assert!(bytes == again, "two books of the example differ");
     check_structure(&fw, &bytes, "riverside-example.pdf", false);
+    // A hot spot's forecast with its confidence and its interval (SPEC 4.5): NI 65 at 23.0%
+    // against 19.0%, lower is better.
+    let path = save("riverside-example-forecast.pdf", &bytes);
+    let text = tool(
+        "pdftotext",
+        &["-layout", path.to_str().expect("utf-8 path"), "-"],
+    );
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("23.0% at 2025/26 Q4, off track (0% confidence; likely 22.4% to 24.7%)"),
+        "the forecast's interval"
+    );
 }
 
 #[test]
