@@ -252,10 +252,14 @@ struct Entry {
     seq: i32,
     /// Full precision (ratio roll-ups are rounded only when shown).
     value: Option<Decimal>,
-    numerator: Option<Decimal>,
-    denominator: Option<Decimal>,
     origin: Origin,
+    /// Index into [`Store::parts`] of the numerator and denominator, or [`NO_PARTS`]: only
+    /// ratios have them, so they are kept beside the entries (36 bytes each, not 72).
+    parts: u32,
 }
+
+/// An [`Entry`] without a numerator or a denominator.
+const NO_PARTS: u32 = u32::MAX;
 
 /// One indicator's entries in one area, sorted by `seq`, at most one per period: a slice of
 /// its [`Store`].
@@ -291,6 +295,8 @@ impl<'a> Series<'a> {
 #[derive(Debug, Clone, Default)]
 struct Store {
     entries: Vec<Entry>,
+    /// The entries' numerators and denominators (see [`Entry::parts`]).
+    parts: Vec<crate::returns::Parts>,
     /// Per area, where its entries start in `entries` and how many there are.
     spans: Vec<(u32, u32)>,
 }
@@ -299,8 +305,26 @@ impl Store {
     fn new(n_areas: usize) -> Store {
         Store {
             entries: Vec::new(),
+            parts: Vec::new(),
             spans: vec![(0, 0); n_areas],
         }
+    }
+
+    /// An entry's numerator and denominator.
+    fn parts_of(&self, e: &Entry) -> crate::returns::Parts {
+        self.parts
+            .get(e.parts as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Keeps a numerator and a denominator; the index for [`Entry::parts`].
+    fn keep_parts(&mut self, p: crate::returns::Parts) -> u32 {
+        if p.numerator.is_none() && p.denominator.is_none() {
+            return NO_PARTS;
+        }
+        self.parts.push(p);
+        (self.parts.len() - 1) as u32
     }
 
     fn series(&self, area: usize) -> Series<'_> {
@@ -718,15 +742,15 @@ fn build_series(
             && (o.area as usize) < n_areas
             && o.period.seq() <= max_seq
     };
-    let entry = |i: usize, o: &Observation| {
-        let p = crate::returns::parts_of(parts, o);
-        Entry {
-            seq: o.period.seq(),
-            value: o.value(),
-            numerator: p.numerator,
-            denominator: p.denominator,
-            origin: Origin::Own(i as u32),
-        }
+    let entry = |i: usize, o: &Observation, store: &mut Store| Entry {
+        seq: o.period.seq(),
+        value: o.value(),
+        origin: Origin::Own(i as u32),
+        parts: if o.parts == crate::returns::NO_PARTS {
+            NO_PARTS
+        } else {
+            store.keep_parts(crate::returns::parts_of(parts, o))
+        },
     };
     let mut store = Store::new(n_areas);
     // The areas with returns, ascending.
@@ -757,13 +781,15 @@ fn build_series(
                 own.push(o.area as usize);
             }
             last = Some(here);
-            store.push(o.area as usize, entry(first + k, o));
+            let e = entry(first + k, o, &mut store);
+            store.push(o.area as usize, e);
         }
         if !in_order {
             for &a in &own {
                 store.spans[a] = (0, 0);
             }
             store.entries.clear();
+            store.parts.clear();
             own.clear();
         }
     }
@@ -793,7 +819,8 @@ fn build_series(
             if begun && store.entries.last().is_some_and(|e| e.seq == seq) {
                 continue; // a repeated period: the first row read wins
             }
-            store.push(area as usize, entry(i, &observations[i]));
+            let e = entry(i, &observations[i], &mut store);
+            store.push(area as usize, e);
         }
     }
     if indicator.aggregate == Aggregate::None {
@@ -855,11 +882,14 @@ fn build_series(
                 }
                 if !own {
                     parts.push(match here {
-                        Some(e) => rollup::Part {
-                            value: e.value,
-                            numerator: e.numerator,
-                            denominator: e.denominator,
-                        },
+                        Some(e) => {
+                            let p = store.parts_of(e);
+                            rollup::Part {
+                                value: e.value,
+                                numerator: p.numerator,
+                                denominator: p.denominator,
+                            }
+                        }
                         None => rollup::Part::default(),
                     });
                 }
@@ -873,28 +903,43 @@ fn build_series(
                     value,
                     numerator,
                     denominator,
-                } => Entry {
-                    seq,
-                    value: Some(value),
-                    numerator,
-                    denominator,
-                    origin: Origin::RolledUp,
-                },
-                rollup::RollUp::Missing(which) => {
-                    missing.push(which.into_iter().map(|k| children[k]).collect());
+                } => (
                     Entry {
                         seq,
-                        value: None,
-                        numerator: None,
-                        denominator: None,
-                        origin: Origin::Missing((missing.len() - 1) as u32),
-                    }
+                        value: Some(value),
+                        origin: Origin::RolledUp,
+                        parts: NO_PARTS,
+                    },
+                    crate::returns::Parts {
+                        numerator,
+                        denominator,
+                    },
+                ),
+                rollup::RollUp::Missing(which) => {
+                    missing.push(which.into_iter().map(|k| children[k]).collect());
+                    (
+                        Entry {
+                            seq,
+                            value: None,
+                            origin: Origin::Missing((missing.len() - 1) as u32),
+                            parts: NO_PARTS,
+                        },
+                        crate::returns::Parts::default(),
+                    )
                 }
                 rollup::RollUp::None => continue,
             };
             added.push(entry);
         }
         if !added.is_empty() {
+            // The roll-ups' sums kept now: the children's entries were borrowed until here.
+            let added: Vec<Entry> = added
+                .into_iter()
+                .map(|(e, p)| Entry {
+                    parts: store.keep_parts(p),
+                    ..e
+                })
+                .collect();
             store.add(parent, &added);
         }
     }
