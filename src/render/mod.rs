@@ -110,6 +110,32 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::assess::Direction;
 use crate::framework::{Indicator, Unit};
 
+/// The children a roll-up lacked (SPEC 4.6: the report says which children are missing), as
+/// `E10000002 (Buckinghamshire)`, the first six by name and then how many more; `None` when
+/// the row is not an incomplete roll-up.
+pub fn missing_children(
+    fw: &crate::framework::Framework,
+    row: &crate::assess::Row,
+) -> Option<String> {
+    let crate::assess::Source::Missing { children } = &row.source else {
+        return None;
+    };
+    if row.value.is_some() || children.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = children
+        .iter()
+        .take(6)
+        .filter_map(|&c| fw.areas.get(c))
+        .map(|a| format!("{} ({})", a.code, a.name))
+        .collect();
+    let mut text = named.join(", ");
+    if children.len() > 6 {
+        text.push_str(&format!(" and {} more", children.len() - 6));
+    }
+    Some(text)
+}
+
 /// A number as people read it: rounded half away from zero to the indicator's `decimals`,
 /// thousands separated, with `%` for percentages.
 pub fn shown(ind: &Indicator, value: Decimal) -> String {

@@ -1024,6 +1024,9 @@ impl Book<'_> {
         if row.challenge == Some(true) {
             meta.push_str(" · Challenge: the lead's prediction contradicts the forecast");
         }
+        if let Some(children) = super::missing_children(self.fw, row) {
+            meta.push_str(&format!(" · Incomplete: no value from {children}"));
+        }
         if let Some(p) = &row.plan_forecast {
             meta.push_str(&format!(
                 " · Plan {}: {} ({})",

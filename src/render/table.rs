@@ -176,6 +176,22 @@ pub fn write(b: &Briefing, out: &mut dyn Write, color: bool) -> io::Result<()> {
             q.missing, q.late, q.invalid
         )?;
     }
+    // SPEC 4.6: an incomplete roll-up says which children are missing.
+    for section in &b.sections {
+        for p in &section.priorities {
+            for &ri in &p.rows {
+                let row = &a.rows[ri];
+                if let Some(children) = super::missing_children(fw, row) {
+                    let ind = &fw.indicators[row.indicator];
+                    writeln!(
+                        out,
+                        "Incomplete: {} {} at {}: no value from {children}",
+                        ind.code, row.period, fw.areas[row.area].code
+                    )?;
+                }
+            }
+        }
+    }
     writeln!(out, "Dir: ↑ improving  ↓ worsening  → no change  – n/a.  Forecast for the year: ✓ on track  ✗ off track")?;
     Ok(())
 }
