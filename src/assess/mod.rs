@@ -633,6 +633,8 @@ struct TargetTable<'a> {
     year_start: crate::period::YearStart,
     first: i32,
     targets: Vec<Option<Decimal>>,
+    /// The same targets as shown (`targets::shown`).
+    shown: Vec<Option<Decimal>>,
 }
 
 impl<'a> TargetTable<'a> {
@@ -651,6 +653,7 @@ impl<'a> TargetTable<'a> {
             year_start: ys,
             first: 0,
             targets: Vec::new(),
+            shown: Vec::new(),
         };
         if !indicator.area_targets.is_empty() {
             return table;
@@ -674,6 +677,13 @@ impl<'a> TargetTable<'a> {
         table.targets = (lo..=hi)
             .map(|seq| {
                 Period::from_seq(ys, freq, seq).and_then(|p| targets::target_for(indicator, 0, p))
+            })
+            .collect();
+        table.shown = (lo..=hi)
+            .zip(&table.targets)
+            .map(|(seq, t)| {
+                let p = Period::from_seq(ys, freq, seq)?;
+                t.map(|t| targets::shown(indicator, 0, p, t))
             })
             .collect();
         table
@@ -708,8 +718,19 @@ impl<'a> TargetTable<'a> {
         targets::target_for(self.indicator, area, p)
     }
 
-    /// `targets::shown`: the target `t` of `period` in `area` as shown.
+    /// `targets::shown`: the target `t` of `period` in `area` as shown (from the table when
+    /// it holds the period, as `get`).
     fn shown(&self, area: usize, period: Period, t: Decimal) -> Decimal {
+        if period.year_start() == self.year_start && period.frequency() == self.indicator.frequency
+        {
+            let k = period
+                .seq()
+                .checked_sub(self.first)
+                .and_then(|k| usize::try_from(k).ok());
+            if let Some(Some(shown)) = k.and_then(|k| self.shown.get(k)) {
+                return *shown;
+            }
+        }
         targets::shown(self.indicator, area, period, t)
     }
 }

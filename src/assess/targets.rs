@@ -31,23 +31,21 @@ pub fn target_for(indicator: &Indicator, area: usize, period: Period) -> Option<
 }
 
 /// `target` (the target of `period` in `area`) as shown: as written in the framework. A target
-/// computed pro rata is rounded half away from zero, trailing zeros stripped, to four places,
+/// computed pro rata is rounded half away from zero, trailing zeros removed, to four places,
 /// or to as many as the year's target is written with when that is more: a year target of
-/// 0.00002 is not shown as 0, nor 1.23456 as 1.2346, while 100 x 1/12 is shown 8.3333.
+/// 0.00002 is not shown as 0, nor 1.23456 as 1.2346, while 100 x 1/12 is shown 8.3333 and
+/// 95 x 2/4 47.5. At the year's end a cumulative target is the year's, as written.
 pub fn shown(indicator: &Indicator, area: usize, period: Period, target: Decimal) -> Decimal {
-    if target.scale() <= 4 {
-        return target; // nearly every target: nothing to look up
+    if indicator.measure == Measure::Snapshot {
+        return target;
     }
+    let (done, of) = period.elapsed();
     let targets = &indicator.targets_for(area).0;
-    if indicator.measure == Measure::Snapshot || targets.contains_key(&period) {
+    if done == of || targets.contains_key(&period) {
         return target;
     }
     let places = targets
         .get(&period.year())
         .map_or(4, |year| year.scale().max(4));
-    if target.scale() > places {
-        super::round_out(target, places)
-    } else {
-        target
-    }
+    super::round_out(target, places)
 }

@@ -199,7 +199,7 @@ fn targets_shown_as_written_or_rounded_pro_rata() {
             .replace("targets: {2024/25: 50}", "targets: {2024/25: 1.23456}")
             .replace(
                 "targets: {2024/25: 120, 2024-06: 20}",
-                "targets: {2024/25: 100, 2024-06: 0.123456, 2025/26: 0.00002}",
+                "targets: {2024/25: 95.0, 2024-06: 0.123456, 2025/26: 0.00002}",
             ),
     );
     let (r1, y1) = (&fw.indicators[0], &fw.indicators[2]);
@@ -208,9 +208,12 @@ fn targets_shown_as_written_or_rounded_pro_rata() {
     // written: a snapshot's year target and an exact period's, whatever their places
     assert_eq!(shown_at(r1, q(2024, 2)), Some("1.23456".into()));
     assert_eq!(shown_at(y1, m(2024, 3)), Some("0.123456".into()));
-    // pro rata: 100 x 1/12 to four places; 0.00002 x 1/12 and x 6/12 to five
-    assert_eq!(shown_at(y1, m(2024, 1)), Some("8.3333".into()));
-    assert_eq!(shown_at(y1, m(2024, 4)), Some("33.3333".into()));
+    // pro rata: 95.0 x 1/12 to four places, trailing zeros removed; at the year's end the
+    // year's target as written; 0.00002 x 1/12 and x 6/12 to five places
+    assert_eq!(shown_at(y1, m(2024, 1)), Some("7.9167".into()));
+    assert_eq!(shown_at(y1, m(2024, 4)), Some("31.6667".into()));
+    assert_eq!(shown_at(y1, m(2024, 6)), Some("47.5".into()));
+    assert_eq!(shown_at(y1, m(2024, 12)), Some("95.0".into()));
     assert_eq!(shown_at(y1, m(2025, 1)), Some("0".into()));
     assert_eq!(shown_at(y1, m(2025, 6)), Some("0.00001".into()));
     assert_eq!(shown_at(y1, m(2025, 12)), Some("0.00002".into()));
