@@ -1090,19 +1090,18 @@ fn make_row(
     }
     let stage = walker.stage;
 
+    // Forecasts are shown to four places, or to as many as the area's own reported values
+    // have when more: a `last` forecast of 0.00000123 is that value, not 0.
+    let mut places = 4;
     points.clear();
-    points.extend(series.0.iter().filter_map(|e| e.value.map(|v| (e.seq, v))));
+    points.extend(series.0.iter().filter_map(|e| {
+        let v = e.value?;
+        if matches!(e.origin, Origin::Own(_)) {
+            places = places.max(v.scale());
+        }
+        Some((e.seq, v))
+    }));
     let points = &points[..];
-    // Forecasts are shown to four places, or to as many as the area's own reported value has
-    // when more: a `last` forecast of 0.00000123 is that value, not 0.
-    let places = match entry {
-        Some(Entry {
-            origin: Origin::Own(_),
-            value: Some(v),
-            ..
-        }) => v.scale().max(4),
-        _ => 4,
-    };
     let forecast_at = |at: Period| {
         make_forecast(
             framework,
