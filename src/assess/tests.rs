@@ -110,6 +110,7 @@ fn returns(fw: &Framework, text: &str) -> Returns {
         date_columns: vec![0],
         parts,
         infos,
+        sent: Vec::new(),
         latest: None,
         runs: None,
     }
@@ -843,7 +844,7 @@ mod no_panic {
                     o
                 })
                 .collect();
-            let rs = Returns { observations, files: vec![], date_columns: vec![], parts, infos: vec![], latest: None, runs: None };
+            let rs = Returns { observations, files: vec![], date_columns: vec![], parts, infos: vec![], sent: vec![], latest: None, runs: None };
             let a = assess(&fw, &rs, &options(&fw, q(y, i)));
             // every indicator has its focus-area row
             for ind in 0..fw.indicators.len() {

@@ -32,7 +32,7 @@ pub fn run(
     let paths = io::return_paths(files, &common.framework)?;
     let sources = io::open_returns(&paths)?;
     let (seen, mut diags) = returns::read_for_checking(&fw, sources, today);
-    let period = period.or_else(|| seen.latest_period());
+    let period = period.or_else(|| seen.default_period());
     if let Some(p) = period {
         diags.extend(seen.completeness(&fw, p, today));
     }

@@ -121,7 +121,15 @@ pub fn check(
         date_columns: &returns.date_columns,
         infos: &returns.infos,
     };
-    judge(framework, &due, areas_sent, found, &rows, as_of)
+    judge(
+        framework,
+        &due,
+        areas_sent,
+        found,
+        &returns.sent,
+        &rows,
+        as_of,
+    )
 }
 
 /// Each indicator's periods due at `period`.
@@ -149,17 +157,33 @@ pub(crate) struct Rows<'a> {
 }
 
 /// The rule, whatever found the rows: for each indicator, each period `due` and each area in
-/// `areas_sent` (per indicator, the areas with any row kept; the default area when none),
-/// the return is missing when `found(indicator, k, area, due[k])` has no row and the deadline
-/// has passed, and late when the row's `submitted_on` is after it.
+/// `areas_sent` (per indicator, the areas with any row kept) or among the rows `sent` but not
+/// kept with a value (the default area when none), the return is missing when
+/// `found(indicator, k, area, due[k])` has no row, no row of it was sent, and the deadline has
+/// passed; late when the kept row's `submitted_on` is after it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn judge(
     framework: &Framework,
     due: &[Vec<Period>],
-    areas_sent: Vec<Vec<usize>>,
+    mut areas_sent: Vec<Vec<usize>>,
     found: impl Fn(usize, usize, usize, Period) -> Option<Found>,
+    sent: &[super::Sent],
     rows: &Rows,
     as_of: NaiveDate,
 ) -> Vec<Diagnostic> {
+    // The rows sent but not kept: few (each has a problem record of its own).
+    let key = |ii: usize, area: usize, p: Period| (ii, area, p.seq(), p.frequency());
+    let sent_keys: FxHashSet<_> = sent
+        .iter()
+        .map(|s| key(s.indicator as usize, s.area as usize, s.period))
+        .collect();
+    for s in sent.iter().filter(|s| s.valued) {
+        if let Some(areas) = areas_sent.get_mut(s.indicator as usize) {
+            if (s.area as usize) < framework.areas.len() {
+                areas.push(s.area as usize);
+            }
+        }
+    }
     let mut out = Vec::new();
     for (ii, ind) in framework.indicators.iter().enumerate() {
         let mut areas = areas_sent.get(ii).cloned().unwrap_or_default();
@@ -167,6 +191,7 @@ pub(crate) fn judge(
             areas.push(framework.default_area());
         }
         areas.sort_unstable();
+        areas.dedup();
         let provider = ind.provider.map(|o| {
             format!(
                 "{} ({})",
@@ -193,6 +218,7 @@ pub(crate) fn judge(
             for &area in &areas {
                 let ac = &framework.areas[area].code;
                 match found(ii, k, area, due) {
+                    None if sent_keys.contains(&key(ii, area, due)) => {}
                     None => {
                         if as_of > deadline {
                             out.push(

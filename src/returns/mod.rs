@@ -202,6 +202,19 @@ pub fn push_info(infos: &mut Vec<RowInfo>, info: Option<RowInfo>) -> u32 {
     }
 }
 
+/// A row sent but not kept: refused for an error (a bad prediction, a date, a ratio that does
+/// not agree...) whose indicator, area and ended period could be read, or one of a conflicting
+/// pair. Its return is not absent for completeness (SPEC 3: a `missing-return` is a due return
+/// that is absent), and when it carried a value its area has sent the indicator one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub indicator: u32,
+    pub area: u32,
+    pub period: Period,
+    /// Whether its value cell held a value (a number or a suppression marker).
+    pub valued: bool,
+}
+
 /// An observation's `parts` when it has no numerator or denominator.
 pub const NO_PARTS: u32 = u32::MAX;
 /// An observation's `info` when it has none of the optional columns.
@@ -244,6 +257,8 @@ pub struct Returns {
     pub parts: Vec<PackedParts>,
     /// Optional columns, indexed by [`Observation::info`].
     pub infos: Vec<RowInfo>,
+    /// Rows sent but not kept (see [`Sent`]), for completeness.
+    pub sent: Vec<Sent>,
     /// The latest period, when the reader found it on its last pass over the observations
     /// (`Some`); `None` when not known (returns made by hand), and then found when asked. Whoever
     /// changes `observations` after reading must set it back to `None`.

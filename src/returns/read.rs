@@ -152,6 +152,8 @@ struct Reader<'f> {
     latest_lost: bool,
     /// Whether each indicator's rows kept so far lie together (see `Returns::runs`).
     runs: Runs,
+    /// Rows sent but not kept (see `super::Sent`).
+    sent: Vec<super::Sent>,
     /// The first row of each (indicator, area, period), for duplicates and conflicts.
     seen: Firsts,
     files: Vec<String>,
@@ -232,6 +234,7 @@ fn read_in_chunks<R: BufRead + Send>(
             date_columns: r.date_columns,
             parts: r.parts,
             infos: r.infos,
+            sent: r.sent,
             latest: Some(latest),
             runs,
         },
@@ -268,6 +271,7 @@ fn check_in_chunks<R: BufRead + Send>(
             files: r.files,
             date_columns: r.date_columns,
             infos: r.infos,
+            sent: r.sent,
             kept: r.kept,
             firsts: r.seen,
             dropped: r.dropped,
@@ -286,6 +290,8 @@ pub struct Seen {
     /// Per file, the 1-based field number of its `submitted_on` column (0 when it has none).
     pub date_columns: Vec<u32>,
     pub infos: Vec<super::RowInfo>,
+    /// Rows sent but not kept (see `super::Sent`).
+    sent: Vec<super::Sent>,
     kept: Store,
     firsts: Firsts,
     dropped: Vec<bool>,
@@ -295,6 +301,22 @@ impl Seen {
     /// The latest period among the rows kept (as [`Returns::latest_period`]).
     pub fn latest_period(&self) -> Option<Period> {
         self.latest
+    }
+
+    /// `validate`'s default period (SPEC 3: the latest period in the returns): the latest
+    /// among the rows kept and the rows sent with an error in another cell (their period was
+    /// read and has ended); of the greatest rank, a kept row's.
+    pub fn default_period(&self) -> Option<Period> {
+        let sent = self
+            .sent
+            .iter()
+            .map(|s| s.period)
+            .max_by_key(|p| p.latest_rank());
+        match (self.latest, sent) {
+            (Some(k), Some(s)) if s.latest_rank() > k.latest_rank() => Some(s),
+            (None, s) => s,
+            (k, _) => k,
+        }
     }
 
     /// The quarter in which the latest period ends (as [`Returns::latest_quarter`]).
@@ -335,7 +357,7 @@ impl Seen {
             date_columns: &self.date_columns,
             infos: &self.infos,
         };
-        complete::judge(framework, &due, areas, found, &rows, as_of)
+        complete::judge(framework, &due, areas, found, &self.sent, &rows, as_of)
     }
 }
 
@@ -482,6 +504,7 @@ impl<'f> Reader<'f> {
             latest: None,
             latest_lost: false,
             runs: Runs::new(framework.indicators.len()),
+            sent: Vec::new(),
             seen: Firsts::new(framework),
             files: Vec::new(),
             date_columns: Vec::new(),
@@ -860,6 +883,7 @@ impl<'f> Reader<'f> {
         warned: &mut bool,
     ) -> Vec<check::Rec> {
         let mut diags = checked.diags.into_iter();
+        self.sent.append(&mut checked.sent);
         let parts = std::mem::take(&mut checked.parts);
         // The chunk's optional columns, each given its index in `Returns::infos` when a row
         // with them is first kept.
@@ -994,6 +1018,13 @@ impl<'f> Reader<'f> {
             let show = |v: Option<Decimal>| v.map_or("no value".to_string(), |d| d.to_string());
             let (first_value, first_line) = (first.2, first.1);
             if !conflicted {
+                // Neither row is used, but the return was sent (twice): not absent.
+                self.sent.push(super::Sent {
+                    indicator: c.indicator,
+                    area: c.area,
+                    period,
+                    valued: true,
+                });
                 self.dropped[first.0] = true;
                 self.drops += 1;
                 if self.latest.is_some_and(|(_, row)| row == first.0) {

@@ -87,6 +87,9 @@ pub(crate) struct Checked {
     pub parts: Vec<PackedParts>,
     /// The kept rows' distinct optional columns (see [`Candidate::info`]).
     pub infos: Vec<RowInfo>,
+    /// Rows refused for an error whose indicator, area and period could be read: sent,
+    /// though not kept (see [`crate::returns::Sent`]).
+    pub sent: Vec<crate::returns::Sent>,
     /// A read error after the chunk's last record.
     pub error: Option<String>,
 }
@@ -200,6 +203,7 @@ pub(crate) fn check_chunk(
         diags: Vec::new(),
         parts: Vec::new(),
         infos: Vec::new(),
+        sent: Vec::new(),
         error: chunk.error.clone(),
     };
     let mut record = Record::default();
@@ -792,6 +796,7 @@ impl<'f> Checker<'f> {
         let parsed = self.parse_period(&period_text, ind.map(|i| i.frequency));
         // The period as read, for the problem records, whatever is wrong with it.
         let read_period = parsed.as_ref().ok().map(|&(p, _)| p);
+        let ended = parsed.as_ref().is_ok_and(|&(_, future)| !future);
         let period = match parsed {
             Ok((p, future)) => {
                 let mut ok_p = Some(p);
@@ -1027,6 +1032,18 @@ impl<'f> Checker<'f> {
             }
         }
         if problems[first_problem..].iter().any(|d| d.is_error()) {
+            // Sent, though refused: its return is not absent (SPEC 3), and with a value
+            // its area has sent the indicator one.
+            if let (Some(indicator), Some(area), Some(period), true) =
+                (indicator, area, read_period, ended)
+            {
+                out.sent.push(crate::returns::Sent {
+                    indicator: indicator as u32,
+                    area: area as u32,
+                    period,
+                    valued: value.is_some(),
+                });
+            }
             return None;
         }
         let (Some(indicator), Some(area), Some(period), Some(value)) =

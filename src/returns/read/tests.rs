@@ -865,3 +865,51 @@ CT 01,2024/25 Q2,T,6\n\
     );
     same_in_chunks(&[("b.csv", text)]);
 }
+
+/// A row refused for an error elsewhere (a prediction not known, a bad date) was still sent:
+/// its return is not missing, and with a value its area has sent the indicator one, so the
+/// area is due (SPEC 3). A conflicting pair was sent too. And `validate`'s default period is
+/// the latest period in the returns, a refused row's included.
+#[test]
+fn rows_sent_with_errors_are_not_missing() {
+    let f = fw();
+    let as_of = NaiveDate::from_ymd_opt(2025, 11, 15).unwrap();
+    let text = b"indicator,period,area,value,prediction,submitted_on
+CT 01,2024/25 Q1,T-A,5,,
+CT 01,2024/25 Q2,T-A,5,sideways,
+CT 01,2024/25 Q1,T-B,5,maybe,
+CT 01,2024/25 Q2,T,1,,
+CT 01,2024/25 Q2,T,2,,
+CT 01,2024/25 Q3,T-A,5,,31/02/2025
+";
+    let q = |n| {
+        crate::period::Period::new(
+            crate::period::YearStart::April,
+            crate::period::Frequency::Quarterly,
+            2024,
+            n,
+        )
+        .unwrap()
+    };
+    let (c, _) = super::check_in_chunks(&f, sources(&[("r.csv", &text[..])]), as_of, 1 << 30);
+    let (r, _) = super::read_in_chunks(&f, sources(&[("r.csv", &text[..])]), as_of, 1 << 30);
+    // Of CT 01 (no one sent the others: their default area's returns are missing).
+    let missing = |d: Vec<Diagnostic>| -> Vec<String> {
+        d.iter()
+            .filter(|d| d.indicator == "CT 01")
+            .map(|d| format!("{} {} {}", d.code.as_str(), d.area, d.period))
+            .collect()
+    };
+    // At Q2: T-A sent (refused for its prediction), T sent twice in conflict, T-B (whose Q1
+    // row was refused but had a value) sent nothing.
+    let expected = vec!["missing-return T-B 2024/25 Q2".to_string()];
+    assert_eq!(missing(c.completeness(&f, q(2), as_of)), expected);
+    assert_eq!(
+        missing(super::super::complete::check(&f, &r, q(2), as_of)),
+        expected
+    );
+    // The latest period kept is Q1 (Q2's only rows conflict); in the returns, Q3 (refused
+    // for its date).
+    assert_eq!(c.latest_period(), Some(q(1)));
+    assert_eq!(c.default_period(), Some(q(3)));
+}
