@@ -1091,12 +1091,14 @@ fn make_row(
     let stage = walker.stage;
 
     // Forecasts are shown to four places, or to as many as the area's own reported values
-    // have when more: a `last` forecast of 0.00000123 is that value, not 0.
+    // (or their exact sums) have when more: a `last` forecast of 0.00000123 is that value,
+    // not 0.
+    let exact_sums = indicator.aggregate == Aggregate::Sum;
     let mut places = 4;
     points.clear();
     points.extend(series.0.iter().filter_map(|e| {
         let v = e.value?;
-        if matches!(e.origin, Origin::Own(_)) {
+        if matches!(e.origin, Origin::Own(_)) || exact_sums && e.origin == Origin::RolledUp {
             places = places.max(v.scale());
         }
         Some((e.seq, v))
@@ -1146,7 +1148,7 @@ fn make_row(
                 period: p,
                 value: series
                     .value(p.seq())
-                    .map(|v| shown_value(v, series.get(p.seq()))),
+                    .map(|v| shown_value(v, series.get(p.seq()), indicator.aggregate)),
                 target: targets.get(area, p).map(|t| targets.shown(area, p, t)),
             })
             .collect()
@@ -1156,7 +1158,7 @@ fn make_row(
         indicator: ii,
         area,
         period: shown,
-        value: value.map(|v| shown_value(v, entry)),
+        value: value.map(|v| shown_value(v, entry, indicator.aggregate)),
         source,
         target: target.map(|t| targets.shown(area, shown, t)),
         deviation_pct,
@@ -1176,10 +1178,11 @@ fn make_row(
     }
 }
 
-/// A value as shown: as written for a return, rounded to 4 places for a ratio roll-up.
-fn shown_value(v: Decimal, entry: Option<&Entry>) -> Decimal {
+/// A value as shown: as written for a return, exact for a sum, rounded to 4 places for a
+/// ratio roll-up (a division).
+fn shown_value(v: Decimal, entry: Option<&Entry>, aggregate: Aggregate) -> Decimal {
     match entry.map(|e| &e.origin) {
-        Some(Origin::RolledUp) => round_out(v, 4),
+        Some(Origin::RolledUp) if aggregate == Aggregate::Ratio => round_out(v, 4),
         _ => v,
     }
 }

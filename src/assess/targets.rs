@@ -23,6 +23,9 @@ pub fn target_for(indicator: &Indicator, area: usize, period: Period) -> Option<
             if of == 0 {
                 return None;
             }
+            if done == of {
+                return Some(year_target); // the year's end: the year's target, exactly
+            }
             year_target
                 .checked_mul(Decimal::from(done))?
                 .checked_div(Decimal::from(of))
@@ -32,9 +35,10 @@ pub fn target_for(indicator: &Indicator, area: usize, period: Period) -> Option<
 
 /// `target` (the target of `period` in `area`) as shown: as written in the framework. A target
 /// computed pro rata is rounded half away from zero, trailing zeros removed, to four places,
-/// or to as many as the year's target is written with when that is more: a year target of
-/// 0.00002 is not shown as 0, nor 1.23456 as 1.2346, while 100 x 1/12 is shown 8.3333 and
-/// 95 x 2/4 47.5. At the year's end a cumulative target is the year's, as written.
+/// or to two more than the year's target is written with when that is more (a share of a
+/// year is at least 1/12 of it, so a target that is not 0 is never shown as 0): 100 x 1/12 is
+/// shown 8.3333, 95 x 2/4 47.5, 0.00002 x 1/12 0.0000017. At the year's end a cumulative
+/// target is the year's, as written.
 pub fn shown(indicator: &Indicator, area: usize, period: Period, target: Decimal) -> Decimal {
     if indicator.measure == Measure::Snapshot {
         return target;
@@ -46,6 +50,6 @@ pub fn shown(indicator: &Indicator, area: usize, period: Period, target: Decimal
     }
     let places = targets
         .get(&period.year())
-        .map_or(4, |year| year.scale().max(4));
+        .map_or(4, |year| (year.scale() + 2).max(4));
     super::round_out(target, places)
 }

@@ -210,14 +210,24 @@ fn targets_shown_as_written_or_rounded_pro_rata() {
     assert_eq!(shown_at(r1, q(2024, 2)), Some("1.23456".into()));
     assert_eq!(shown_at(y1, m(2024, 3)), Some("0.123456".into()));
     // pro rata: 95.0 x 1/12 to four places, trailing zeros removed; at the year's end the
-    // year's target as written; 0.00002 x 1/12 and x 6/12 to five places
+    // year's target as written; 0.00002 x 1/12 and x 6/12 to seven places, never 0
     assert_eq!(shown_at(y1, m(2024, 1)), Some("7.9167".into()));
     assert_eq!(shown_at(y1, m(2024, 4)), Some("31.6667".into()));
     assert_eq!(shown_at(y1, m(2024, 6)), Some("47.5".into()));
     assert_eq!(shown_at(y1, m(2024, 12)), Some("95.0".into()));
-    assert_eq!(shown_at(y1, m(2025, 1)), Some("0".into()));
+    assert_eq!(shown_at(y1, m(2025, 1)), Some("0.0000017".into()));
     assert_eq!(shown_at(y1, m(2025, 6)), Some("0.00001".into()));
     assert_eq!(shown_at(y1, m(2025, 12)), Some("0.00002".into()));
+    // At the year's end the year's target exactly, even where x 12 / 12 would overflow.
+    let big = framework(&SMALL.replace(
+        "targets: {2024/25: 120, 2024-06: 20}",
+        "targets: {2024/25: 7.9228162514264337593543950335}",
+    ));
+    let y1 = &big.indicators[2];
+    assert_eq!(
+        target_for(y1, 0, m(2024, 12)).map(|t| t.to_string()),
+        Some("7.9228162514264337593543950335".into())
+    );
 }
 
 #[test]
@@ -1027,4 +1037,39 @@ C1,2024/25 Q1,T-N2,50
     let history: Vec<_> = tn.map_or(vec![], |r| r.history.iter().map(|p| p.value).collect());
     let values = [90, 95, 120, 130].map(|v| Some(Decimal::from(v)));
     assert_eq!(history, values);
+}
+
+/// A sum roll-up is exact and shown exactly (a ratio roll-up, a division, is rounded to four
+/// places); its forecast keeps the sum's places: tiny counts do not become 0.
+#[test]
+fn sum_roll_ups_are_shown_exactly() {
+    let fw = framework(SMALL);
+    let rs = returns(
+        &fw,
+        "indicator,period,area,value
+C1,2024/25 Q1,T-N1,0.00000126
+C1,2024/25 Q1,T-N2,0.00000004
+C1,2024/25 Q1,T-S,0.00000001
+",
+    );
+    let rows = assess(&fw, &rs, &options(&fw, q(2024, 1))).rows;
+    let at = |code: &str| {
+        let a = fw.areas.iter().position(|a| a.code == code).unwrap();
+        let r = rows
+            .iter()
+            .find(|r| r.indicator == 1 && r.area == a)
+            .unwrap();
+        (
+            r.value.map(|v| v.to_string()),
+            r.forecast.as_ref().map(|f| f.value.to_string()),
+        )
+    };
+    assert_eq!(
+        at("T-N"),
+        (Some("0.00000130".into()), Some("0.0000013".into()))
+    );
+    assert_eq!(
+        at("T"),
+        (Some("0.00000131".into()), Some("0.00000131".into()))
+    );
 }

@@ -83,7 +83,8 @@ pub fn run(command: Command) -> Result<u8> {
     if !errors.is_empty() {
         let mut msg = Vec::new();
         diag::write_text(&mut msg, &errors, style)?;
-        // Counted as `validate` counts them: the warnings too (only the errors are listed).
+        // The rows' errors and warnings (only the errors are listed; completeness is not
+        // judged for a report that is not written).
         let tally = Tally::of(&diags);
         if skip_invalid {
             let rows: std::collections::BTreeSet<(&str, u32)> =
