@@ -353,7 +353,10 @@ pub fn load(text: &str, file: &str, today: NaiveDate) -> Loaded {
     // framework takes tens of milliseconds to read.
     let (typed, untyped) = rayon::join(
         || serde_yaml::from_str::<RawFramework>(text),
-        || serde_yaml::from_str::<serde_yaml::Value>(text).err(),
+        || match serde_yaml::from_str::<serde_yaml::Value>(text) {
+            Err(e) => Some(Err(e)),
+            Ok(v) => repeated_key(&v, "").map(Ok),
+        },
     );
     let raw: RawFramework = match typed {
         Ok(raw) => raw,
@@ -366,7 +369,17 @@ pub fn load(text: &str, file: &str, today: NaiveDate) -> Loaded {
             return fail(Diagnostic::new(Code::Yaml, file, msg).at(line, col));
         }
     };
-    if let Some(e) = untyped {
+    if let Some(Ok((within, key))) = &untyped {
+        return fail(
+            Diagnostic::new(
+                Code::DuplicateCode,
+                file,
+                format!("`{key}` is written twice in `{within}` (once as a number, once as text): the second would silently replace the first"),
+            )
+            .help("keep one of them"),
+        );
+    }
+    if let Some(Err(e)) = untyped {
         let (line, col) = e
             .location()
             .map(|l| (l.line() as u32, l.column() as u32))
@@ -408,6 +421,51 @@ pub fn too_large(file: &str, bytes: u64) -> Diagnostic {
 }
 
 /// serde_yaml's message without its trailing position (we print our own).
+/// A key written twice in a mapping once keys are read as text, as the typed reading reads
+/// them (`2025` and `"2025"` are one year; the untyped parser tells them apart): the
+/// mapping's path, as the parser writes it (`themes[0].priorities[0].indicators[0].targets`),
+/// and the key.
+fn repeated_key(v: &serde_yaml::Value, path: &str) -> Option<(String, String)> {
+    use serde_yaml::Value;
+    match v {
+        Value::Mapping(m) => {
+            let mut seen = std::collections::HashSet::new();
+            for (k, v) in m {
+                let text = match k {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    Value::Bool(b) => Some(b.to_string()),
+                    _ => None,
+                };
+                let Some(text) = text else { continue };
+                let child = if path.is_empty() {
+                    text.clone()
+                } else {
+                    format!("{path}.{text}")
+                };
+                if !seen.insert(text.clone()) {
+                    let within = if path.is_empty() {
+                        "the framework"
+                    } else {
+                        path
+                    };
+                    return Some((within.to_string(), text));
+                }
+                if let Some(found) = repeated_key(v, &child) {
+                    return Some(found);
+                }
+            }
+            None
+        }
+        Value::Sequence(s) => s
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| repeated_key(v, &format!("{path}[{i}]"))),
+        Value::Tagged(t) => repeated_key(&t.value, path),
+        _ => None,
+    }
+}
+
 /// The mapping and the key of the parser's `path: duplicate entry with key "key"`.
 fn duplicate_key(text: &str) -> Option<(&str, &str)> {
     let (within, rest) = text.split_once(": duplicate entry with key ")?;

@@ -328,6 +328,21 @@ fn keys_written_twice_are_refused() {
         assert!(d.line > 0, "{key}");
     }
     assert!(run(GOOD).framework.is_some());
+    // Once as a number, once as text: one key to the typed reading.
+    let l = run(&GOOD.replacen(
+            "{2024/25: 12.0, 2025/26: 12}",
+            "{2024/25: 12.0, 2025/26: 12}\n              7: {2024/25: 1}\n              \"7\": {2024/25: 2}",
+            1,
+        ));
+    let d = &l.diagnostics[0];
+    assert_eq!(d.code, Code::DuplicateCode, "{:?}", l.diagnostics);
+    assert!(
+        d.message.starts_with(
+            "`7` is written twice in `themes[0].priorities[0].indicators[0].area_targets`"
+        ),
+        "{}",
+        d.message
+    );
 }
 
 /// Problems point at the right element when keys are quoted, as JSON writes them (a framework
