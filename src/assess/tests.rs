@@ -1073,3 +1073,51 @@ C1,2024/25 Q1,T-S,0.00000001
         (Some("0.00000131".into()), Some("0.00000131".into()))
     );
 }
+
+/// The targets a report shows come from the target table as shown (trailing zeros removed
+/// from a pro rata target, never 0 when it is not): the row's, its history's and its
+/// forecast's, as `targets::shown` gives them.
+#[test]
+fn rows_show_targets_as_the_table_has_them() {
+    let fw = framework(&SMALL.replace(
+        "targets: {2024/25: 120, 2024-06: 20}",
+        "targets: {2024/25: 95.0, 2025/26: 0.00002}",
+    ));
+    let rs = returns(
+        &fw,
+        "indicator,period,area,value
+Y1,2024-04,T,10
+Y1,2024-05,T,20
+Y1,2024-06,T,30
+Y1,2025-04,T,0.000001
+",
+    );
+    let shown = |p: Period| {
+        let rows = assess(&fw, &rs, &options(&fw, p)).rows;
+        let r = rows
+            .iter()
+            .find(|r| r.indicator == 2 && r.area == 0)
+            .unwrap();
+        let history: Vec<String> = r
+            .history
+            .iter()
+            .filter_map(|h| h.target.map(|t| t.to_string()))
+            .collect();
+        (
+            r.target.map(|t| t.to_string()),
+            history,
+            r.forecast
+                .as_ref()
+                .and_then(|f| f.target.map(|t| t.to_string())),
+        )
+    };
+    assert_eq!(
+        shown(q(2024, 1)),
+        (
+            Some("23.75".into()),
+            vec!["7.9167".into(), "15.8333".into(), "23.75".into()],
+            Some("95.0".into())
+        )
+    );
+    assert_eq!(shown(q(2025, 1)).0, Some("0.000005".into()));
+}

@@ -457,7 +457,15 @@ fn periods_judged(latest: Option<crate::period::Period>) -> Vec<crate::period::P
             crate::period::Period::new(ys, crate::period::Frequency::Quarterly, y, q)
         })
     });
-    quarters.chain(latest).collect()
+    // And a half and a year, whose due returns are each indicator's period ending with them.
+    let longer = [
+        crate::period::Period::new(ys, crate::period::Frequency::HalfYearly, 2024, 1),
+        crate::period::Period::year_of(ys, 2024),
+    ];
+    quarters
+        .chain(longer.into_iter().flatten())
+        .chain(latest)
+        .collect()
 }
 
 /// Every file of `files` read whole, and again cut into chunks of `size` bytes (the parallel
@@ -504,13 +512,25 @@ fn same_in_chunks(files: &[(&str, &[u8])]) {
     let go = |size: usize| {
         let (r, d) = super::read_in_chunks(&f, sources(files), as_of, size);
         format!(
-            "{:?}\n{:?}\n{:?}\n{:?}\n{d:?}",
-            r.observations, r.parts, r.infos, r.files
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{d:?}",
+            r.observations, r.parts, r.infos, r.files, r.sent
         )
     };
     let whole = go(1 << 30);
+    // `validate`'s default period, refused rows included.
+    let default_period = |size: usize| {
+        super::check_in_chunks(&f, sources(files), as_of, size)
+            .0
+            .default_period()
+    };
+    let whole_default = default_period(1 << 30);
     for size in [1, 2, 3, 5, 7, 11, 16, 31, 64, 100, 257, 1 << 30] {
         assert_eq!(go(size), whole, "chunks of {size} bytes");
+        assert_eq!(
+            default_period(size),
+            whole_default,
+            "chunks of {size} bytes"
+        );
         assert_eq!(
             checked(&f, files, as_of, size),
             expected,
