@@ -691,15 +691,8 @@ impl<'a> TargetTable<'a> {
 
     /// `targets::target_for(indicator, area, period)`.
     fn get(&self, area: usize, period: Period) -> Option<Decimal> {
-        if period.year_start() == self.year_start && period.frequency() == self.indicator.frequency
-        {
-            let k = period
-                .seq()
-                .checked_sub(self.first)
-                .and_then(|k| usize::try_from(k).ok());
-            if let Some(t) = k.and_then(|k| self.targets.get(k)) {
-                return *t;
-            }
+        if let Some(t) = self.slot(period).and_then(|k| self.targets.get(k)) {
+            return *t;
         }
         targets::target_for(self.indicator, area, period)
     }
@@ -708,10 +701,7 @@ impl<'a> TargetTable<'a> {
     /// holds: no period is made.
     #[inline]
     fn get_seq(&self, area: usize, seq: i32) -> Option<Decimal> {
-        let k = seq
-            .checked_sub(self.first)
-            .and_then(|k| usize::try_from(k).ok());
-        if let Some(t) = k.and_then(|k| self.targets.get(k)) {
+        if let Some(t) = self.slot_of_seq(seq).and_then(|k| self.targets.get(k)) {
             return *t;
         }
         let p = Period::from_seq(self.year_start, self.indicator.frequency, seq)?;
@@ -721,17 +711,25 @@ impl<'a> TargetTable<'a> {
     /// `targets::shown`: the target `t` of `period` in `area` as shown (from the table when
     /// it holds the period, as `get`).
     fn shown(&self, area: usize, period: Period, t: Decimal) -> Decimal {
-        if period.year_start() == self.year_start && period.frequency() == self.indicator.frequency
-        {
-            let k = period
-                .seq()
-                .checked_sub(self.first)
-                .and_then(|k| usize::try_from(k).ok());
-            if let Some(Some(shown)) = k.and_then(|k| self.shown.get(k)) {
-                return *shown;
-            }
+        if let Some(Some(shown)) = self.slot(period).and_then(|k| self.shown.get(k)) {
+            return *shown;
         }
         targets::shown(self.indicator, area, period, t)
+    }
+
+    /// Where `period` would sit in the table: a period of the indicator's own frequency and
+    /// year start, at or after the first (the table may still be shorter, or empty).
+    fn slot(&self, period: Period) -> Option<usize> {
+        (period.year_start() == self.year_start && period.frequency() == self.indicator.frequency)
+            .then(|| self.slot_of_seq(period.seq()))
+            .flatten()
+    }
+
+    /// [`TargetTable::slot`] of the indicator's period `seq`.
+    #[inline]
+    fn slot_of_seq(&self, seq: i32) -> Option<usize> {
+        seq.checked_sub(self.first)
+            .and_then(|k| usize::try_from(k).ok())
     }
 }
 

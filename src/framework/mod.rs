@@ -370,14 +370,8 @@ pub fn load(text: &str, file: &str, today: NaiveDate) -> Loaded {
         }
     };
     if let Some(Ok((within, key))) = &untyped {
-        return fail(
-            Diagnostic::new(
-                Code::DuplicateCode,
-                file,
-                format!("`{key}` is written twice in `{within}` (once as a number, once as text): the second would silently replace the first"),
-            )
-            .help("keep one of them"),
-        );
+        let how = " (once as a number, once as text)";
+        return fail(written_twice(file, within, key, how, (0, 0)));
     }
     if let Some(Err(e)) = untyped {
         let (line, col) = e
@@ -386,13 +380,7 @@ pub fn load(text: &str, file: &str, today: NaiveDate) -> Loaded {
             .unwrap_or((0, 0));
         let text = yaml_message(&e.to_string());
         return fail(match duplicate_key(&text) {
-            Some((within, key)) => Diagnostic::new(
-                Code::DuplicateCode,
-                file,
-                format!("`{key}` is written twice in `{within}`: the second would silently replace the first"),
-            )
-            .at(line, col)
-            .help("keep one of them"),
+            Some((within, key)) => written_twice(file, within, key, "", (line, col)),
             None => Diagnostic::new(Code::Yaml, file, text).at(line, col),
         });
     }
@@ -464,6 +452,23 @@ fn repeated_key(v: &serde_yaml::Value, path: &str) -> Option<(String, String)> {
         Value::Tagged(t) => repeated_key(&t.value, path),
         _ => None,
     }
+}
+
+/// The refusal of a key written twice in a mapping (`how`: a note on how, or empty).
+fn written_twice(
+    file: &str,
+    within: &str,
+    key: &str,
+    how: &str,
+    (line, col): (u32, u32),
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::DuplicateCode,
+        file,
+        format!("`{key}` is written twice in `{within}`{how}: the second would silently replace the first"),
+    )
+    .at(line, col)
+    .help("keep one of them")
 }
 
 /// The mapping and the key of the parser's `path: duplicate entry with key "key"`.

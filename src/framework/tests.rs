@@ -338,7 +338,7 @@ fn keys_written_twice_are_refused() {
     assert_eq!(d.code, Code::DuplicateCode, "{:?}", l.diagnostics);
     assert!(
         d.message.starts_with(
-            "`7` is written twice in `themes[0].priorities[0].indicators[0].area_targets`"
+            "`7` is written twice in `themes[0].priorities[0].indicators[0].area_targets` (once as a number, once as text): "
         ),
         "{}",
         d.message
