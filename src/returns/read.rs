@@ -553,13 +553,21 @@ impl<'f> Reader<'f> {
         file_index: u32,
         name: &str,
         mut input: R,
-    ) -> Option<(Opened, chunk::Chunker<R>)> {
-        // Sniff the delimiter from the first line.
-        let first_line: Vec<u8> = match input.fill_buf() {
+    ) -> Option<(Opened, chunk::Chunker<CrAsLf<R>>)> {
+        // Sniff the delimiter from the first line that is not blank (the header), and the
+        // line ends from the first line break.
+        let (first_line, cr_lines): (Vec<u8>, bool) = match input.fill_buf() {
             Ok(buf) => {
-                let buf = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
-                let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-                buf[..end].to_vec()
+                let buf = buf.strip_prefix(BOM).unwrap_or(buf);
+                let first = buf
+                    .split(|&b| b == b'\n' || b == b'\r')
+                    .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+                    .unwrap_or_default();
+                let cr = match buf.iter().position(|&b| b == b'\n' || b == b'\r') {
+                    Some(i) => buf[i] == b'\r' && buf.get(i + 1).is_some_and(|&b| b != b'\n'),
+                    None => false,
+                };
+                (first.to_vec(), cr)
             }
             Err(e) => {
                 self.diags.push(unreadable(name, "file", &e.to_string()));
@@ -567,6 +575,10 @@ impl<'f> Reader<'f> {
             }
         };
         let delimiter = sniff_delimiter(&first_line);
+        let input = CrAsLf {
+            inner: input,
+            on: cr_lines,
+        };
         let mut chunker = chunk::Chunker::new(input, delimiter, self.chunk_bytes);
         let mut record = csv::ByteRecord::new();
         let mut warned = false;
@@ -584,7 +596,12 @@ impl<'f> Reader<'f> {
             loop {
                 match csv.read_byte_record(&mut record) {
                     Ok(true) => {
-                        let at = record.position().map_or(0, |p| p.byte() as usize);
+                        // (The csv crate places the first record at 0, before the byte-order
+                        // mark it skipped; the lines are counted after the mark.)
+                        let mut at = record.position().map_or(0, |p| p.byte() as usize);
+                        if at == 0 && chunk.bytes.starts_with(BOM) {
+                            at = BOM.len();
+                        }
                         let line = lines.line_of(at, false);
                         self.blank_lines(name, next_line, line);
                         next_line = line + 1 + newlines(record.as_slice());
@@ -737,7 +754,7 @@ impl<'f> Reader<'f> {
         file_index: u32,
         name: &str,
         opened: Opened,
-        mut chunker: chunk::Chunker<R>,
+        mut chunker: chunk::Chunker<CrAsLf<R>>,
     ) {
         let Opened {
             first,
@@ -1113,6 +1130,32 @@ impl<'f> Reader<'f> {
             line,
         });
         self.dropped.push(false);
+    }
+}
+
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// A file read as it is, or (`on`) one whose lines end with a carriage return alone, as old
+/// Mac exports do: read with every carriage return as a line feed, so that its lines are
+/// counted as an editor shows them (the csv crate ends records at either; line numbers follow
+/// line feeds).
+pub(crate) struct CrAsLf<R> {
+    inner: R,
+    on: bool,
+}
+
+impl<R: std::io::Read> std::io::Read for CrAsLf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.on {
+            for b in &mut buf[..n] {
+                if *b == b'\r' {
+                    *b = b'\n';
+                }
+            }
+        }
+        Ok(n)
     }
 }
 

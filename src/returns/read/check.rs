@@ -230,9 +230,22 @@ pub(crate) fn check_chunk(
         let before = out.diags.len();
         checker.non_utf8 = false;
         let line32 = u32::try_from(line).unwrap_or(u32::MAX);
-        let checking = match checker.quick(&record, layout) {
-            Some(candidate) => Some(candidate),
-            None => checker.row(&mut out, name, line32, &record, layout),
+        let end = records.offset();
+        // A quote left open runs to the end of the file (a chunk ends only where quotes are
+        // closed, so only the last record of the last chunk can hold one): every line after
+        // it is in this record's last cell. Reported, not read as a row.
+        let unclosed = end == input.len()
+            && next_quote < end
+            && super::chunk::ends_inside_quotes(&input[at.min(end)..end], delimiter);
+        let checking = if unclosed {
+            out.diags
+                .push(unclosed_quote(name, line32, &record, layout));
+            None
+        } else {
+            match checker.quick(&record, layout) {
+                Some(candidate) => Some(candidate),
+                None => checker.row(&mut out, name, line32, &record, layout),
+            }
         };
         let keep = checking.map(|(mut c, parts)| {
             if let Some(p) = parts.filter(|_| keep_parts) {
@@ -241,7 +254,6 @@ pub(crate) fn check_chunk(
             }
             c
         });
-        let end = records.offset();
         let newlines = if next_quote < end {
             next_quote = quote_from(end);
             super::newlines(record.as_slice())
@@ -259,6 +271,38 @@ pub(crate) fn check_chunk(
     }
     out.infos = std::mem::take(&mut checker.infos);
     out
+}
+
+/// The problem of a record whose last cell opens a quote that is never closed.
+#[cold]
+fn unclosed_quote(name: &str, line: u32, record: &Record, layout: &Layout) -> Diagnostic {
+    // The lines after it (the file's last line break, inside the cell too, ends no line).
+    let bytes = record.as_slice();
+    let swallowed = super::newlines(bytes) - u64::from(bytes.ends_with(b"\n"));
+    let message = match swallowed {
+        0 => "a quote (\") opens a cell on this row and is never closed; the row was not read"
+            .to_string(),
+        1 => "a quote (\") opens a cell on this row and is never closed, so the line after it was read into that one cell; the row was not read".to_string(),
+        n => format!("a quote (\") opens a cell on this row and is never closed, so the {n} lines after it were read into that one cell; the row was not read"),
+    };
+    // The row's key, from the cells before the one left open.
+    let cell = |c: Col| {
+        layout
+            .get(c)
+            .filter(|&i| i + 1 < record.len())
+            .and_then(|i| record.get(i))
+            .map_or(String::new(), |b| {
+                trim(&String::from_utf8_lossy(b)).to_string()
+            })
+    };
+    Diagnostic::new(Code::RaggedRow, name, message)
+        .indicator(cell(Col::Indicator))
+        .area(cell(Col::Area))
+        .period(cell(Col::Period))
+        .at(line, record.len() as u32)
+        .help(
+            "close the quote, or remove it: a quote may only open a cell if another one closes it",
+        )
 }
 
 impl<'f> Checker<'f> {

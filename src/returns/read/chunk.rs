@@ -172,9 +172,49 @@ fn quoted_spans(buf: &[u8], delimiter: u8) -> Vec<(usize, usize)> {
     spans
 }
 
+/// Whether `record` (the raw bytes of records from a record's start to the end of the file)
+/// ends inside a quoted field: a quote opened at the start of a field and never closed. By
+/// the csv crate's rules, as [`quoted_spans`] follows them, except that a quote at the very
+/// end closes its field (nothing can double it).
+pub(crate) fn ends_inside_quotes(record: &[u8], delimiter: u8) -> bool {
+    match quoted_spans(record, delimiter).last() {
+        Some(&(open, end)) if end == record.len() => {
+            // Open to the end, unless its closing quote is the last byte (and not the
+            // opening one, nor the second of a doubled pair).
+            let inside = &record[open + 1..];
+            let trailing = inside.iter().rev().take_while(|&&b| b == b'"').count();
+            trailing % 2 == 0
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_a_quote_left_open_at_the_end() {
+        for (text, open) in [
+            (&b"a,\"b\nc,d\ne\n"[..], true),
+            (b"a,\"b\"\n", false),
+            (b"a,\"b\"", false),
+            (b"a,\"b\"\"", true),
+            (b"a,\"b\"\"\"", false),
+            (b"a,\"", true),
+            (b"a,b\"c\n", false),
+            (b"\"x\"y\"\n", false),
+            (b"a,b\n", false),
+            (b"", false),
+        ] {
+            assert_eq!(
+                ends_inside_quotes(text, b','),
+                open,
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
 
     fn chunks(text: &[u8], target: usize) -> Vec<(Vec<u8>, u64)> {
         let mut c = Chunker::new(text, b',', target);

@@ -933,3 +933,70 @@ CT 01,2024/25 Q3,T-A,5,,31/02/2025
     assert_eq!(c.latest_period(), Some(q(1)));
     assert_eq!(c.default_period(), Some(q(3)));
 }
+
+/// A quote that opens a cell and is never closed swallows every line after it into that
+/// cell: an error at the row it opens on (SPEC 2.3: malformed quoting gives data errors), the
+/// row not read; whole or in chunks alike.
+#[test]
+fn a_quote_never_closed_is_an_error() {
+    let text = b"indicator,period,value,commentary\nCT 01,2024/25 Q1,5,\"fine\nCT 01,2024/25 Q2,bad,ok\nZZ 99,2024/25 Q3,7,ok\n";
+    let (r, d) = run(&[("u.csv", text)]);
+    assert_eq!(summary(&d), vec!["u.csv:2:4 ragged-row"]);
+    assert!(
+        d[0].message
+            .contains("the 2 lines after it were read into that one cell"),
+        "{}",
+        d[0].message
+    );
+    assert_eq!(d[0].indicator, "CT 01");
+    assert!(r.observations.is_empty());
+    same_in_chunks(&[("u.csv", text)]);
+    // Closed at the very end, or a quote inside an unquoted cell: no error.
+    for fine in [
+        &b"indicator,period,value,commentary\nCT 01,2024/25 Q1,5,\"fine\""[..],
+        b"indicator,period,value,commentary\nCT 01,2024/25 Q1,5,a 5\" pipe\n",
+    ] {
+        let (r, d) = run(&[("f.csv", fine)]);
+        assert_eq!(summary(&d), Vec::<String>::new());
+        assert_eq!(r.observations.len(), 1);
+    }
+}
+
+/// Line ends of a carriage return alone (old Mac exports), a byte-order mark before blank
+/// lines, and a `;` header after a blank line: every row on its own physical line.
+#[test]
+fn lone_carriage_returns_marks_and_blank_first_lines() {
+    let cr = b"indicator,period,value,commentary\rCT 01,2024/25 Q1,5,\"a\rb\"\rCT 01,2024/25 Q2,bad,x\r\rCT 01,2024/25 Q3,,\r";
+    let (r, d) = run(&[("cr.csv", cr)]);
+    assert_eq!(
+        summary(&d),
+        vec![
+            "cr.csv:4:3 type-error",
+            "cr.csv:5:0 blank-row",
+            "cr.csv:6:3 missing-value"
+        ]
+    );
+    assert_eq!(r.observations[0].line, 2);
+    same_in_chunks(&[("cr.csv", cr)]);
+    let bom = b"\xef\xbb\xbf\n\nindicator,period,value\n\nCT 01,2024/25 Q1,bad\n";
+    let (_, d) = run(&[("bom.csv", bom)]);
+    assert_eq!(
+        summary(&d),
+        vec![
+            "bom.csv:1:0 blank-row",
+            "bom.csv:2:0 blank-row",
+            "bom.csv:4:0 blank-row",
+            "bom.csv:5:3 type-error"
+        ]
+    );
+    let semi = b"\nindicator;period;value\nCT 01;2024/25 Q1;bad\n";
+    let (_, d) = run(&[("semi.csv", semi)]);
+    assert_eq!(
+        summary(&d),
+        vec![
+            "semi.csv:1:0 blank-row",
+            "semi.csv:2:0 delimiter",
+            "semi.csv:3:3 type-error"
+        ]
+    );
+}
