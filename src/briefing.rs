@@ -164,8 +164,18 @@ pub fn is_exception(row: &Row) -> bool {
     row.stage >= 1 || row.challenge == Some(true)
 }
 
+/// Whether the row's return for its period is absent where one was expected (SPEC 3's due
+/// returns): the area has sent (or rolled up) a value for the indicator before, but has none
+/// for this period; or a roll-up lacks a child's value. A suppression marker (`[c]`) is a
+/// return: it "counts as submitted" (SPEC 2.3). An area that never had a value for the
+/// indicator owes none (except the default area, when no area has any: see [`build`]).
 fn no_return(row: &Row) -> bool {
     row.value.is_none()
+        && match &row.source {
+            crate::assess::Source::Suppressed => false,
+            crate::assess::Source::Missing { children } if !children.is_empty() => true,
+            _ => row.has_value,
+        }
 }
 
 /// Builds the view. `quality` comes from validation (missing, late and invalid returns).
@@ -177,7 +187,21 @@ pub fn build<'a>(
 ) -> Briefing<'a> {
     let rows = &assessment.rows;
     let included = |ind: usize| filters.includes(framework, ind);
-    let keep = |r: &Row| filters.keeps(r);
+    // The indicators with a value in some area shown. One with none anywhere is due from the
+    // default area (SPEC 3), so `--exceptions` keeps its row there as a missing return.
+    let mut valued = vec![false; framework.indicators.len()];
+    for r in rows {
+        if let Some(v) = valued.get_mut(r.indicator) {
+            *v |= r.has_value || r.source == crate::assess::Source::Suppressed;
+        }
+    }
+    let default_area = framework.default_area();
+    let keep = |r: &Row| {
+        filters.keeps(r)
+            || (r.area == default_area
+                && r.value.is_none()
+                && !valued.get(r.indicator).copied().unwrap_or(true))
+    };
 
     // The focus area's row for each indicator.
     let mut focus: Vec<Option<usize>> = vec![None; framework.indicators.len()];
@@ -367,6 +391,75 @@ mod tests {
     use super::quality;
     use crate::diag::{Code, Diagnostic};
     use crate::framework::load;
+
+    /// `--exceptions` keeps a row "with no return" only where a return was due (SPEC 3): a
+    /// value sent before and none now; never a `[c]` (it counts as submitted, SPEC 2.3), nor
+    /// an indicator the area has never sent; at the default area, an indicator nobody sent.
+    /// The table and the CSV records agree.
+    #[test]
+    fn exceptions_keep_missing_returns_only_where_due() {
+        let as_of = chrono::NaiveDate::from_ymd_opt(2025, 11, 15).unwrap();
+        let ind = |c: &str| {
+            format!("          - {{code: {c}, name: {c}, unit: count, polarity: higher, lead: {{name: L, organisation: A}}, targets: {{2025/26: 10}}}}\n")
+        };
+        let yaml = format!(
+            "name: X\nareas:\n  - code: T\n    name: Town\n    areas:\n      - {{code: T-A, name: North}}\n      - {{code: T-B, name: South}}\norganisations: [{{code: A, name: Alpha}}]\nthemes:\n  - code: S\n    name: S\n    priorities:\n      - code: S1\n        name: S1\n        indicators:\n{}{}{}{}",
+            ind("I1"), ind("I2"), ind("I3"), ind("I4")
+        );
+        let fw = load(&yaml, "pmf.yaml", as_of).framework.unwrap();
+        // I1: a value at Q1, nothing at Q2. I2: [c] at Q2. I3: nobody. I4: only T-B.
+        let csv = b"indicator,area,period,value\nI1,T-A,2025/26 Q1,20\nI2,T-A,2025/26 Q1,20\nI2,T-A,2025/26 Q2,[c]\nI4,T-B,2025/26 Q2,20\n";
+        let sources = vec![crate::returns::read::Source {
+            name: "r.csv".to_string(),
+            reader: &csv[..],
+        }];
+        let (returns, diags) = crate::returns::read::read(&fw, sources, as_of);
+        assert!(diags.is_empty(), "{diags:?}");
+        let period = crate::period::Period::parse("2025/26 Q2", fw.year_start, None).unwrap();
+        let codes = |focus: &str| {
+            let area = match fw.area(focus) {
+                crate::framework::Match::Exact(a) => a,
+                _ => unreachable!(),
+            };
+            let filters = super::Filters {
+                area,
+                exceptions: true,
+                area_given: true,
+                ..super::Filters::default()
+            };
+            let options = crate::assess::Options {
+                period,
+                as_of,
+                focus_area: area,
+            };
+            let a = crate::assess::assess_where(&fw, returns.clone(), &options, |_| true, || {});
+            let b = super::build(&fw, &a, &filters, super::Quality::default());
+            let shown: Vec<String> = b
+                .sections
+                .iter()
+                .flat_map(|s| s.priorities.iter().flat_map(|p| p.rows.iter()))
+                .map(|&r| fw.indicators[a.rows[r].indicator].code.clone())
+                .collect();
+            let records: Vec<String> = a
+                .rows
+                .iter()
+                .filter(|r| r.area == area && filters.is_record(&fw, r))
+                .map(|r| fw.indicators[r.indicator].code.clone())
+                .collect();
+            (shown, records)
+        };
+        assert_eq!(
+            codes("T-A"),
+            (vec!["I1".to_string()], vec!["I1".to_string()])
+        );
+        // At the default area: I3, sent by nobody, is due there; the others are counts,
+        // which sum, and each roll-up lacks a child's value at Q2 (I1's Q2 is absent, I2's
+        // is `[c]`, I4 has nothing from T-A).
+        let (shown, records) = codes("T");
+        assert_eq!(shown, vec!["I1", "I2", "I3", "I4"]);
+        // (None has ever had a value at T, every roll-up lacking T-B or T-A: no records.)
+        assert!(records.is_empty(), "{records:?}");
+    }
 
     #[test]
     fn quality_groups_by_provider_with_due_dates_and_counts_rows_once() {

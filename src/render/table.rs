@@ -46,7 +46,9 @@ fn value_text(b: &Briefing, row: &Row) -> String {
         (Some(v), _) => shown(ind, *v),
         (None, Source::Suppressed) => "suppressed".into(),
         (None, Source::Missing { children }) if !children.is_empty() => "incomplete".into(),
-        (None, _) => "no return".into(),
+        // Nothing for this period, where values came before; else nothing ever.
+        (None, _) if row.has_value => "no return".into(),
+        (None, _) => "no data".into(),
     }
 }
 
