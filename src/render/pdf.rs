@@ -409,7 +409,14 @@ impl Book<'_> {
         self.c.new_page();
         self.c.mark(title, 0, true);
         self.c.y += 8.0;
-        self.c.text(MARGIN, self.c.y, title, 18.0, true, ACCENT);
+        // Wrapped: a long theme name is never cut at the page's edge.
+        let lines = self.c.fonts.wrap(title, BODY_W, 18.0, true);
+        for (k, line) in lines.iter().enumerate() {
+            if k > 0 {
+                self.c.y += 7.4;
+            }
+            self.c.text(MARGIN, self.c.y, line, 18.0, true, ACCENT);
+        }
         self.c.y += 3.0;
         self.c.polyline(
             &[(MARGIN, self.c.y), (MARGIN + 25.0, self.c.y)],
@@ -1053,38 +1060,27 @@ impl Book<'_> {
         self.c
             .text(xs(1) + 1.0, base, &row.period.to_string(), size, false, INK);
         let right = |k: usize| MARGIN + COLS[k].0 + COLS[k].1 - 1.0;
-        self.c.text_at(
-            right(2),
-            base,
-            &opt_num(row.value, ind),
-            size,
-            true,
-            INK,
-            Align::Right,
-        );
-        self.c.text_at(
-            right(3),
-            base,
-            &opt_num(row.target, ind),
-            size,
-            false,
-            INK,
-            Align::Right,
-        );
+        // Numbers are made smaller to fit their column, never cut.
+        let fits = |c: &Canvas, k: usize, text: &str, bold: bool| {
+            c.fonts.size_to_fit(text, COLS[k].1 - 2.0, size, bold)
+        };
+        let actual = opt_num(row.value, ind);
+        let s = fits(&self.c, 2, &actual, true);
+        self.c
+            .text_at(right(2), base, &actual, s, true, INK, Align::Right);
+        let target = opt_num(row.target, ind);
+        let s = fits(&self.c, 3, &target, false);
+        self.c
+            .text_at(right(3), base, &target, s, false, INK, Align::Right);
         self.rag_badge(xs(4) + 1.0, base - 1.0, row.rag, size, true);
         self.arrow(xs(5) + 1.0, base - 1.0, row.direction, size, true);
         self.trend(xs(6) + 1.0, y + 1.2, COLS[6].1 - 2.0, 8.0, row, false);
         match &row.forecast {
             Some(f) => {
-                self.c.text_at(
-                    right(7),
-                    base,
-                    &num(f.value, ind),
-                    size,
-                    false,
-                    INK,
-                    Align::Right,
-                );
+                let forecast = num(f.value, ind);
+                let s = fits(&self.c, 7, &forecast, false);
+                self.c
+                    .text_at(right(7), base, &forecast, s, false, INK, Align::Right);
                 let col = match f.on_track {
                     Some(true) => rag_colour(Rag::Green),
                     Some(false) => rag_colour(Rag::Red),
@@ -1139,7 +1135,10 @@ impl Book<'_> {
             &format!("The RAG of each indicator for {focus} as a whole and for each of its areas."),
         );
         let label_w = 62.0;
-        let max_cols = ((BODY_W - label_w) / 11.0).floor().max(1.0) as usize;
+        // Columns wide enough for an area's name on up to three lines (a region's 33
+        // boroughs are 6 blocks of 6, each column named, rather than 4 of 10 headed by codes
+        // cut short).
+        let max_cols = ((BODY_W - label_w) / 18.0).floor().max(1.0) as usize;
         let mut used_codes: Vec<usize> = Vec::new();
         for chunk in m
             .areas
@@ -1152,9 +1151,20 @@ impl Book<'_> {
             let mut columns = vec![(MARGIN, label_w, "Indicator".to_string(), Align::Left)];
             for (k, &a) in areas.iter().enumerate() {
                 let area = &self.fw.areas[a];
-                // The name when it fits, else the code (explained under the table).
-                let label = if self.c.fonts.width(&area.name, 7.0, true) <= col_w - 1.5 {
-                    area.name.clone()
+                // The name when it fits on up to three lines, else the code (explained
+                // under the table).
+                let lines = self.c.fonts.wrap(&area.name, col_w - 1.5, 7.0, true);
+                // (No word broken across lines: each line is whole words of the name.)
+                let fits = lines.len() <= 3
+                    && lines
+                        .join(" ")
+                        .split_whitespace()
+                        .eq(area.name.split_whitespace())
+                    && lines
+                        .iter()
+                        .all(|l| self.c.fonts.width(l, 7.0, true) <= col_w - 1.5);
+                let label = if fits {
+                    lines.join("\n")
                 } else {
                     used_codes.push(a);
                     self.c.fonts.fit(&area.code, col_w - 1.5, 7.0, true)
@@ -1193,12 +1203,12 @@ impl Book<'_> {
                             if col_w >= 20.0 {
                                 self.rag_badge(cx + 2.0, y + 2.5, row.rag, 7.0, false);
                                 let v = opt_num(row.value, ind);
-                                let v = self.c.fonts.fit(&v, col_w - 7.0, 6.5, false);
+                                let s = self.c.fonts.size_to_fit(&v, col_w - 7.0, 6.5, false);
                                 self.c.text_at(
                                     cx + col_w - 1.5,
                                     y + 3.5,
                                     &v,
-                                    6.5,
+                                    s,
                                     false,
                                     INK,
                                     Align::Right,

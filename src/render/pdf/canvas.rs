@@ -149,6 +149,18 @@ impl Fonts {
         lines
     }
 
+    /// The size, at most `size`, at which `text` fits `width` mm: for numbers, which must
+    /// never be cut or run into the next column (a budget of £100,000,001.00 in a column
+    /// made for percentages). Never below 3.5 pt.
+    pub fn size_to_fit(&self, text: &str, width: f32, size: f32, bold: bool) -> f32 {
+        let w = self.width(&self.clean(text), size, bold);
+        if w <= width || w <= 0.0 {
+            size
+        } else {
+            (size * width / w).max(3.5)
+        }
+    }
+
     /// `text` cut to fit `width` mm, with an ellipsis when it had to be cut.
     pub fn fit(&self, text: &str, width: f32, size: f32, bold: bool) -> String {
         let text = self.clean(text);
@@ -217,7 +229,24 @@ pub struct TableHead {
     pub columns: Vec<(f32, f32, String, Align)>,
 }
 
+impl TableHead {
+    /// The header row's height: a label on more than one line (an area's name in a narrow
+    /// column) is written a line per `\n`, and the row grows to hold the longest.
+    pub fn height(&self) -> f32 {
+        let lines = self
+            .columns
+            .iter()
+            .map(|c| c.2.lines().count())
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        HEAD_H + (lines - 1) as f32 * HEAD_LINE
+    }
+}
+
 pub const HEAD_H: f32 = 6.5;
+/// Each further line of a table header's labels.
+pub const HEAD_LINE: f32 = 2.9;
 
 /// A heading entry for the contents page and the PDF outline.
 #[derive(Clone, Debug)]
@@ -505,27 +534,46 @@ impl Canvas {
     /// Draws a table header row at the cursor and moves below it.
     pub fn draw_head(&mut self, head: &TableHead) {
         if !head.caption.is_empty() {
-            self.y += 5.0;
-            self.text(MARGIN, self.y - 1.2, &head.caption, 8.0, true, MUTED);
+            // Wrapped: a long theme and priority name is never cut at the page's edge.
+            for (k, line) in self
+                .fonts
+                .wrap(&head.caption, BODY_W, 8.0, true)
+                .iter()
+                .enumerate()
+            {
+                self.y += if k == 0 { 5.0 } else { 3.6 };
+                self.text(MARGIN, self.y - 1.2, line, 8.0, true, MUTED);
+            }
         }
         let y = self.y;
-        self.rect(MARGIN, y, BODY_W, HEAD_H, SHADE);
+        let h = head.height();
+        self.rect(MARGIN, y, BODY_W, h, SHADE);
         for (x, w, label, align) in &head.columns {
             let tx = match align {
                 Align::Left => *x + 1.0,
                 Align::Right => *x + *w - 1.0,
                 Align::Centre => *x + *w / 2.0,
             };
-            self.text_at(tx, y + 4.4, label, 7.0, true, MUTED, *align);
+            for (k, line) in label.lines().enumerate() {
+                self.text_at(
+                    tx,
+                    y + 4.4 + k as f32 * HEAD_LINE,
+                    line,
+                    7.0,
+                    true,
+                    MUTED,
+                    *align,
+                );
+            }
         }
-        self.y = y + HEAD_H + 0.8;
+        self.y = y + h + 0.8;
     }
 
     /// Opens a table: draws its header now and again on every page it continues on.
     pub fn open_table(&mut self, head: TableHead, first_row: f32) {
         let mut first = head.clone();
         first.caption.clear();
-        self.ensure(HEAD_H + 1.0 + first_row);
+        self.ensure(first.height() + 1.0 + first_row);
         self.draw_head(&first);
         self.head = Some(head);
     }

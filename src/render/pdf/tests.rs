@@ -278,3 +278,72 @@ fn the_font_covers_every_character_the_book_uses() {
     let used = "£–≥≤−…·•éèçöÉ×|";
     assert_eq!(fonts.clean(used), used, "a glyph is missing");
 }
+
+/// Numbers too wide for their column are made smaller, never cut nor run into the next
+/// column, and a long theme name wraps rather than running off the page: a budget of
+/// £100,000,001.00 in the theme table, read back with its position (`pdftotext -bbox`).
+#[test]
+fn wide_numbers_and_long_names_stay_inside_the_page_and_their_columns() {
+    let (period, as_of) = fixture::period_and_date();
+    let long =
+        "Resources and value for money across every service of the partnership and its partners";
+    let yaml = format!(
+        "name: Wide\nthemes:\n  - code: T\n    name: {long}\n    priorities:\n      - code: P\n        name: Budget\n        indicators:\n          - {{code: W1, name: Spend, unit: currency, polarity: lower, lead: {{name: L}}, targets: {{{y}: 89999999.1}}}}\n",
+        y = period.year()
+    );
+    let fw = framework::load(&yaml, "pmf.yaml", as_of)
+        .framework
+        .expect("loads");
+    let csv = format!("indicator,period,value\nW1,{period},100000001\n");
+    let sources = vec![crate::returns::Source {
+        name: "r.csv".to_string(),
+        reader: csv.as_bytes(),
+    }];
+    let (returns, _) = crate::returns::read(&fw, sources, as_of);
+    let options = crate::assess::Options {
+        period,
+        as_of,
+        focus_area: fw.default_area(),
+    };
+    let a = crate::assess::assess(&fw, &returns, &options);
+    let path = save("wide.pdf", &render(&fw, &a));
+    let path = path.to_str().expect("utf-8 path");
+    // Every word of the long name is in the text (none cut at the page's edge).
+    let text = tool("pdftotext", &[path, "-"]);
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(long), "the theme's whole name");
+    // The word boxes of the theme table's row (the period, the actual and the target on one
+    // line): the actual starts after the period ends and ends before the target begins.
+    let html = tool("pdftotext", &["-bbox", path, "-"]);
+    let boxes = |word: &str| -> Vec<(f32, f32, f32)> {
+        html.lines()
+            .filter(|l| l.trim_end().ends_with(&format!(">{word}</word>")))
+            .map(|l| {
+                let attr = |name: &str| -> f32 {
+                    let at = l.find(&format!("{name}=\"")).expect("attribute") + name.len() + 2;
+                    l[at..]
+                        .split('"')
+                        .next()
+                        .unwrap_or("")
+                        .parse()
+                        .expect("a number")
+                };
+                (attr("xMin"), attr("xMax"), attr("yMax"))
+            })
+            .collect()
+    };
+    let quarter = period.to_string();
+    let last = quarter.split_whitespace().last().expect("a word");
+    let (periods, actuals, targets) = (
+        boxes(last),
+        boxes("£100,000,001.00"),
+        boxes("£89,999,999.10"),
+    );
+    let row = actuals.iter().find_map(|a| {
+        let near = |b: &&(f32, f32, f32)| (b.2 - a.2).abs() < 1.5;
+        Some((periods.iter().find(near)?, a, targets.iter().find(near)?))
+    });
+    let (p, a, t) = row.expect("a row with the period, the actual and the target");
+    assert!(a.0 > p.1, "the actual {a:?} starts after the period {p:?}");
+    assert!(a.1 < t.0, "the actual {a:?} ends before the target {t:?}");
+}
