@@ -113,6 +113,15 @@ pub fn write(b: &Briefing, out: &mut dyn Write, color: bool) -> io::Result<()> {
             "Stage",
             "Forecast",
         ]);
+        // Only the indicator's name gives way when the table is too wide (down to 16
+        // characters; the table is then wider): a number is never cut.
+        for (i, column) in t.column_iter_mut().enumerate() {
+            column.set_constraint(if i == 1 {
+                comfy_table::ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(16))
+            } else {
+                comfy_table::ColumnConstraint::ContentWidth
+            });
+        }
         for p in &section.priorities {
             let priority = &theme.priorities[p.priority];
             let label_cell = if color {
