@@ -633,6 +633,8 @@ struct TargetTable<'a> {
     year_start: crate::period::YearStart,
     first: i32,
     targets: Vec<Option<Decimal>>,
+    /// The same targets as exact fractions (`targets::exact_target_for`), for comparisons.
+    exact: Vec<Option<rag::Target>>,
     /// The same targets as shown (`targets::shown`).
     shown: Vec<Option<Decimal>>,
 }
@@ -653,6 +655,7 @@ impl<'a> TargetTable<'a> {
             year_start: ys,
             first: 0,
             targets: Vec::new(),
+            exact: Vec::new(),
             shown: Vec::new(),
         };
         if !indicator.area_targets.is_empty() {
@@ -674,10 +677,16 @@ impl<'a> TargetTable<'a> {
             return table;
         }
         table.first = lo;
-        table.targets = (lo..=hi)
+        table.exact = (lo..=hi)
             .map(|seq| {
-                Period::from_seq(ys, freq, seq).and_then(|p| targets::target_for(indicator, 0, p))
+                Period::from_seq(ys, freq, seq)
+                    .and_then(|p| targets::exact_target_for(indicator, 0, p))
             })
+            .collect();
+        table.targets = table
+            .exact
+            .iter()
+            .map(|t| t.and_then(rag::Target::approx))
             .collect();
         table.shown = (lo..=hi)
             .zip(&table.targets)
@@ -697,15 +706,23 @@ impl<'a> TargetTable<'a> {
         targets::target_for(self.indicator, area, period)
     }
 
-    /// [`TargetTable::get`] of the indicator's period `seq`, which the table nearly always
-    /// holds: no period is made.
+    /// `targets::exact_target_for(indicator, area, period)`.
+    fn get_exact(&self, area: usize, period: Period) -> Option<rag::Target> {
+        if let Some(t) = self.slot(period).and_then(|k| self.exact.get(k)) {
+            return *t;
+        }
+        targets::exact_target_for(self.indicator, area, period)
+    }
+
+    /// [`TargetTable::get_exact`] of the indicator's period `seq`, which the table nearly
+    /// always holds: no period is made.
     #[inline]
-    fn get_seq(&self, area: usize, seq: i32) -> Option<Decimal> {
-        if let Some(t) = self.slot_of_seq(seq).and_then(|k| self.targets.get(k)) {
+    fn get_seq_exact(&self, area: usize, seq: i32) -> Option<rag::Target> {
+        if let Some(t) = self.slot_of_seq(seq).and_then(|k| self.exact.get(k)) {
             return *t;
         }
         let p = Period::from_seq(self.year_start, self.indicator.frequency, seq)?;
-        targets::target_for(self.indicator, area, p)
+        targets::exact_target_for(self.indicator, area, p)
     }
 
     /// `targets::shown`: the target `t` of `period` in `area` as shown (from the table when
@@ -1043,9 +1060,11 @@ fn make_row(
             green: Decimal::from(95),
             amber: Decimal::from(90),
         });
-    let rag = rag::rag(value, target, polarity, scheme);
-    let deviation_pct = match (value, target) {
-        (Some(v), Some(t)) => rag::deviation_pct(v, t, polarity).map(|d| round_fixed(d, 2)),
+    // Compared exactly: a pro rata target as a fraction (SPEC 4: exact decimal arithmetic).
+    let exact = targets.get_exact(area, shown);
+    let rag = rag::rag_of(value, exact, polarity, scheme);
+    let deviation_pct = match (value, exact) {
+        (Some(v), Some(t)) => rag::deviation_pct_of(v, t, polarity).map(|d| round_fixed(d, 2)),
         _ => None,
     };
     let direction = direction_at(indicator, series, shown);
@@ -1065,8 +1084,8 @@ fn make_row(
         let Some(v) = e.value else {
             continue;
         };
-        let step = match targets.get_seq(area, e.seq) {
-            Some(t) if rag::is_below(v, t, polarity) => {
+        let step = match targets.get_seq_exact(area, e.seq) {
+            Some(t) if rag::is_below_of(v, t, polarity) => {
                 // `direction_at`: the value is this entry's, and the comparison period's
                 // entry, if any, comes before it.
                 let want = e.seq - back;
@@ -1221,7 +1240,9 @@ fn make_forecast(
         }
     };
     let target = targets.get(area, at);
-    let on_track = target.and_then(|t| rag::meets(value, t, polarity));
+    let on_track = targets
+        .get_exact(area, at)
+        .and_then(|t| rag::meets_of(value, t, polarity));
     let enough = count > 0 && count as u64 >= u64::from(settings.min_backtests);
     let (confidence, interval) = match chosen.as_mut().filter(|_| enough) {
         Some(c) => (

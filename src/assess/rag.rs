@@ -11,6 +11,50 @@ use crate::framework::{Polarity, RagKind};
 
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
 
+/// A target as an exact fraction `num / den` (`den` > 0). A year's target pro rata (SPEC
+/// 4.1: 40 at month 7 of 12 is 70/3) often has no finite decimal, and a decimal of 28 digits
+/// would put a value exactly on a threshold on the wrong side of it; so values are compared
+/// with the numerator, scaled by the denominator (`value x den` against `num`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub num: Decimal,
+    pub den: u32,
+}
+
+impl Target {
+    /// A target written as a decimal.
+    pub fn whole(t: Decimal) -> Target {
+        Target { num: t, den: 1 }
+    }
+
+    /// The nearest decimal (exact when `den` is 1): what is shown, and what forecasts use.
+    pub fn approx(self) -> Option<Decimal> {
+        if self.den == 1 {
+            Some(self.num)
+        } else {
+            self.num.checked_div(Decimal::from(self.den))
+        }
+    }
+
+    /// `value x den`: the value on the numerator's scale (`None` on overflow).
+    fn scaled(self, value: Decimal) -> Option<Decimal> {
+        if self.den == 1 {
+            Some(value)
+        } else {
+            value.checked_mul(Decimal::from(self.den))
+        }
+    }
+
+    /// The value and the target on one scale: (`value x den`, `num`), or, on overflow, the
+    /// value and the nearest decimal.
+    fn pair(self, value: Decimal) -> (Decimal, Decimal) {
+        match self.scaled(value) {
+            Some(v) => (v, self.num),
+            None => (value, self.approx().unwrap_or(self.num)),
+        }
+    }
+}
+
 /// How far the value is on the good side of the target, in the value's own units:
 /// `value - target` for `higher`, `target - value` for `lower`; `None` for polarity `none`
 /// (or on arithmetic overflow).
@@ -25,6 +69,14 @@ pub fn gap(value: Decimal, target: Decimal, polarity: Polarity) -> Option<Decima
 /// Deviation in percent, full precision: gap / |target| * 100. `None` when the target is 0
 /// (a percentage of nothing cannot be computed), for polarity `none`, or on overflow.
 pub fn deviation_pct(value: Decimal, target: Decimal, polarity: Polarity) -> Option<Decimal> {
+    deviation_pct_of(value, Target::whole(target), polarity)
+}
+
+/// [`deviation_pct`] against an exact target: `(value x den - num) / |num| x 100` (the
+/// denominators cancel), so a deviation exactly at a half of the last place shown is found
+/// as one (-64.625, not -64.62499…).
+pub fn deviation_pct_of(value: Decimal, target: Target, polarity: Polarity) -> Option<Decimal> {
+    let (value, target) = target.pair(value);
     if target.is_zero() {
         return None;
     }
@@ -43,6 +95,18 @@ pub fn is_below(value: Decimal, target: Decimal, polarity: Polarity) -> bool {
         Polarity::Lower => cmp_decimal(value, target) == Ordering::Greater,
         Polarity::None => false,
     }
+}
+
+/// [`is_below`] against an exact target.
+pub fn is_below_of(value: Decimal, target: Target, polarity: Polarity) -> bool {
+    let (value, target) = target.pair(value);
+    is_below(value, target, polarity)
+}
+
+/// [`meets`] against an exact target.
+pub fn meets_of(value: Decimal, target: Target, polarity: Polarity) -> Option<bool> {
+    let (value, target) = target.pair(value);
+    meets(value, target, polarity)
 }
 
 /// Whether the value meets the target (on or better than it); `None` for polarity `none`.
@@ -76,9 +140,21 @@ pub fn rag(
     polarity: Polarity,
     kind: RagKind,
 ) -> Rag {
+    rag_of(value, target.map(Target::whole), polarity, kind)
+}
+
+/// [`rag`] against an exact target: every boundary is decided on `value x den` against `num`
+/// (dev ? t  <=>  gap x den x 100 ? t x |num|).
+pub fn rag_of(
+    value: Option<Decimal>,
+    target: Option<Target>,
+    polarity: Polarity,
+    kind: RagKind,
+) -> Rag {
     let (Some(value), Some(target)) = (value, target) else {
         return Rag::NA;
     };
+    let (value, target) = target.pair(value);
     if polarity == Polarity::None {
         return Rag::NA;
     }
@@ -140,7 +216,9 @@ mod tests {
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
-    use super::{deviation_pct, is_below, rag};
+    use super::{
+        deviation_pct, deviation_pct_of, is_below, is_below_of, meets_of, rag, rag_of, Target,
+    };
     use crate::assess::Rag;
     use crate::framework::{Polarity, RagKind};
 
@@ -159,6 +237,35 @@ mod tests {
         rag(Some(d(v)), Some(d(t)), p, k)
     }
     use Polarity::{Higher, Lower};
+
+    /// A pro rata target with no finite decimal (SPEC 4.1: 40 at month 7 of 12 is 70/3) is
+    /// compared exactly: 21 is exactly 10% below it, so RED under `deviation` (dev <= -10),
+    /// and exactly 10% better for lower-is-better, so BLUE; a deviation of exactly -64.625
+    /// is found as that (8 at month 4 is 8/3; 4.39 against it).
+    #[test]
+    fn pro_rata_targets_are_compared_exactly() {
+        let t = Target {
+            num: d("280"),
+            den: 12,
+        };
+        assert_eq!(rag_of(Some(d("21")), Some(t), Higher, DEV), Rag::Red);
+        assert_eq!(rag_of(Some(d("21")), Some(t), Lower, DEV), Rag::Blue);
+        assert_eq!(rag_of(Some(d("21")), Some(t), Higher, ACH), Rag::Amber); // exactly 90
+        assert_eq!(deviation_pct_of(d("21"), t, Higher), Some(d("-10")));
+        let t = Target {
+            num: d("32"),
+            den: 12,
+        };
+        assert_eq!(deviation_pct_of(d("4.39"), t, Lower), Some(d("-64.625")));
+        // On the target exactly: not below it, and meets it.
+        let t = Target {
+            num: d("252"),
+            den: 12,
+        };
+        assert!(!is_below_of(d("21"), t, Higher));
+        assert_eq!(meets_of(d("21"), t, Lower), Some(true));
+        assert!(is_below_of(d("21.0000000001"), t, Lower));
+    }
 
     #[test]
     fn achievement_boundaries_higher() {

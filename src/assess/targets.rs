@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 
+use super::rag::Target;
 use crate::framework::{Indicator, Measure};
 use crate::period::Period;
 
@@ -11,24 +12,32 @@ use crate::period::Period;
 /// year elapsed at the period's end (cumulative: Q1 1/4, H1 1/2, month m m/12). Full
 /// precision: a monthly pro rata target of 100 at month 1 is 8.333… (renderers round).
 pub fn target_for(indicator: &Indicator, area: usize, period: Period) -> Option<Decimal> {
+    exact_target_for(indicator, area, period)?.approx()
+}
+
+/// [`target_for`] as an exact fraction: a pro rata target is the year's target times the
+/// periods elapsed, over the periods in the year (40 at month 7: 280/12, which is 23.33…).
+pub fn exact_target_for(indicator: &Indicator, area: usize, period: Period) -> Option<Target> {
     let targets = &indicator.targets_for(area).0;
     if let Some(t) = targets.get(&period) {
-        return Some(*t);
+        return Some(Target::whole(*t));
     }
     let year_target = *targets.get(&period.year())?;
     match indicator.measure {
-        Measure::Snapshot => Some(year_target),
+        Measure::Snapshot => Some(Target::whole(year_target)),
         Measure::Cumulative => {
             let (done, of) = period.elapsed();
             if of == 0 {
                 return None;
             }
             if done == of {
-                return Some(year_target); // the year's end: the year's target, exactly
+                // The year's end: the year's target, exactly.
+                return Some(Target::whole(year_target));
             }
-            year_target
-                .checked_mul(Decimal::from(done))?
-                .checked_div(Decimal::from(of))
+            Some(Target {
+                num: year_target.checked_mul(Decimal::from(done))?,
+                den: u32::from(of),
+            })
         }
     }
 }
