@@ -79,6 +79,9 @@ pub enum Command {
         /// Treat warnings as failures (exit 1).
         #[arg(long)]
         strict: bool,
+        /// Write the problems to this file (atomically) instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: Option<PathBuf>,
     },
     /// Validate partner returns and report missing and late ones.
     #[command(
@@ -102,6 +105,9 @@ pub enum Command {
         /// Treat warnings as failures (exit 1).
         #[arg(long)]
         strict: bool,
+        /// Write the problems to this file (atomically) instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: Option<PathBuf>,
     },
     /// Compute RAG, direction, escalation and forecasts, and write the report.
     #[command(
@@ -135,7 +141,7 @@ pub enum Command {
         #[arg(long, value_name = "CODE")]
         theme: Option<String>,
         /// Only indicators of this tier.
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, ignore_case = true)]
         tier: Option<TierArg>,
         /// Only exceptions (below target, challenged or not returned) and commendations.
         #[arg(long)]

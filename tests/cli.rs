@@ -93,3 +93,32 @@ fn the_book_does_not_depend_on_how_the_framework_path_is_written() {
     assert!(!text.contains(root.to_string_lossy().as_ref()), "{text}");
     fs::remove_dir_all(&out).unwrap();
 }
+
+/// `validate -o PATH` (SPEC 3: results to stdout or -o/--output, written atomically): the
+/// records go to the file, exactly as they would to stdout, the summary to stderr; a folder
+/// that does not exist exits 2 and leaves nothing behind.
+#[test]
+fn validate_writes_its_records_to_a_file() {
+    let out = std::env::temp_dir().join(format!("pmf-validate-o-{}", std::process::id()));
+    fs::create_dir_all(&out).unwrap();
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pmf"))
+            .args(["validate", "-f", "examples/broken/pmf.yaml"])
+            .args(["--as-of", "2025-11-15", "--format", "csv"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let to_stdout = run(&[]);
+    let path = out.join("problems.csv");
+    let to_file = run(&["-o", path.to_str().unwrap()]);
+    assert_eq!(to_file.status.code(), Some(1));
+    assert!(to_file.stdout.is_empty());
+    assert_eq!(fs::read(&path).unwrap(), to_stdout.stdout);
+    assert!(String::from_utf8_lossy(&to_file.stderr).contains("11 files, 27 valid rows"));
+    let nowhere = out.join("no-such-folder").join("p.csv");
+    let failed = run(&["-o", nowhere.to_str().unwrap()]);
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(!nowhere.exists());
+    let _ = fs::remove_dir_all(&out);
+}

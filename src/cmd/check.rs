@@ -7,7 +7,12 @@ use crate::cli::{Common, ProblemFormat};
 use crate::diag::Tally;
 use crate::io;
 
-pub fn run(common: &Common, format: ProblemFormat, strict: bool) -> Result<u8> {
+pub fn run(
+    common: &Common,
+    format: ProblemFormat,
+    strict: bool,
+    output: Option<&std::path::Path>,
+) -> Result<u8> {
     let (fw, diags) = load_framework(&common.framework, today(common))?;
     let tally = Tally::of(&diags);
     let name = io::display_path(&common.framework);
@@ -20,7 +25,7 @@ pub fn run(common: &Common, format: ProblemFormat, strict: bool) -> Result<u8> {
         ),
         None => format!("{name}: {tally}\n"),
     };
-    print_problems(&diags, format, common.color, &summary)?;
+    print_problems(&diags, format, common.color, &summary, output)?;
     Ok(if fw.is_none() {
         FAIL
     } else if strict && tally.warnings > 0 {

@@ -36,7 +36,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             common,
             format,
             strict,
-        } => check::run(&common, format, strict),
+            output,
+        } => check::run(&common, format, strict, output.as_deref()),
         Command::Validate {
             common,
             mut files,
@@ -44,9 +45,17 @@ pub fn run(cli: Cli) -> Result<u8> {
             period,
             format,
             strict,
+            output,
         } => {
             files.extend(returns);
-            validate::run(&common, &files, period.as_deref(), format, strict)
+            validate::run(
+                &common,
+                &files,
+                period.as_deref(),
+                format,
+                strict,
+                output.as_deref(),
+            )
         }
         Command::Report { .. } => report::run(cli.command),
         Command::Schema => {
@@ -79,25 +88,34 @@ pub fn print_problems(
     format: ProblemFormat,
     color: ColorChoice,
     summary: &str,
+    output: Option<&Path>,
 ) -> Result<()> {
     let mut out = Vec::new();
     match format {
         ProblemFormat::Text => {
-            diag::write_text(
-                &mut out,
-                diags,
-                Style {
-                    color: io::stdout_color(color),
-                },
-            )?;
+            // Colour only on a terminal (or when asked for), never by default in a file.
+            let color = match output {
+                None => io::stdout_color(color),
+                Some(_) => color == ColorChoice::Always,
+            };
+            diag::write_text(&mut out, diags, Style { color })?;
             out.extend_from_slice(summary.as_bytes());
         }
         ProblemFormat::Json => diag::write_json(&mut out, diags)?,
         ProblemFormat::Csv => diag::write_csv(&mut out, diags)?,
     }
-    io::write_stdout(&out)?;
-    if format != ProblemFormat::Text {
-        io::write_stderr(summary.as_bytes());
+    match output {
+        // Written atomically (SPEC 3); the summary still goes to stderr, for the log.
+        Some(path) => {
+            io::write_atomic_with(path, |w| w.write_all(&out))?;
+            io::write_stderr(summary.as_bytes());
+        }
+        None => {
+            io::write_stdout(&out)?;
+            if format != ProblemFormat::Text {
+                io::write_stderr(summary.as_bytes());
+            }
+        }
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ pub fn run(
     period: Option<&str>,
     format: ProblemFormat,
     strict: bool,
+    output: Option<&std::path::Path>,
 ) -> Result<u8> {
     let today = today(common);
     let Some(fw) = framework_or_stop(common, today)? else {
@@ -38,7 +39,8 @@ pub fn run(
     }
     let tally = Tally::of(&diags);
     let summary = summary(&paths, seen.rows, period, tally, &diags);
-    print_problems(&diags, format, common.color, &summary).context("writing the problems")?;
+    print_problems(&diags, format, common.color, &summary, output)
+        .context("writing the problems")?;
     Ok(if tally.errors > 0 || (strict && tally.warnings > 0) {
         DATA
     } else {
