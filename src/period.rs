@@ -522,8 +522,18 @@ fn parse_period(text: &str, ys: YearStart, hint: Option<Frequency>) -> Result<Pe
         if let Some((idx, rest)) = split_marker(&up, letter) {
             let rest = rest.trim_matches(is_sep);
             let year = parse_year(rest, ys).map_err(|why| err(t, ys, &why))?;
-            return Period::new(ys, freq, year, idx)
-                .ok_or_else(|| err(t, ys, &format!("there is no {letter}{idx} in a year")));
+            let in_year = if letter == 'Q' { 1..=4 } else { 1..=2 };
+            return Period::new(ys, freq, year, idx).ok_or_else(|| {
+                if in_year.contains(&idx) {
+                    err(
+                        t,
+                        ys,
+                        &format!("its year is outside {MIN_YEAR} to {MAX_YEAR}"),
+                    )
+                } else {
+                    err(t, ys, &format!("there is no {letter}{idx} in a year"))
+                }
+            });
         }
     }
 

@@ -659,10 +659,12 @@ impl<'f> Reader<'f> {
         }
         let mut cols = [None; 12];
         let mut unknown = Vec::new();
+        let mut unnamed = Vec::new();
         for (i, raw) in record.iter().enumerate() {
             let text = self.text(raw, name, header_line, &mut warned);
             let folded = fold_header(&text);
             if folded.is_empty() {
+                unnamed.push(i);
                 continue;
             }
             match COLUMNS.iter().find(|(n, _)| *n == folded) {
@@ -697,6 +699,19 @@ impl<'f> Reader<'f> {
                     unknown.push(d);
                 }
             }
+        }
+        // A column with no name is ignored; when the file's first rows hold data in it (not
+        // just the empty cells of Excel's trailing commas), that is said.
+        if let Some((col, sample)) = unnamed_with_data(&first, delimiter, &unnamed) {
+            unknown.push(
+                Diagnostic::new(
+                    Code::UnknownColumn,
+                    name,
+                    format!("column {} has no name in the header but holds data (`{sample}`); it was ignored", col + 1),
+                )
+                .at(header_line, col as u32 + 1)
+                .help(format!("name the column, or delete it; the columns pmf reads are {COLUMN_NAMES}")),
+            );
         }
         let layout = Layout::new(cols, record.len());
         self.date_columns[file_index as usize] =
@@ -1027,14 +1042,29 @@ impl<'f> Reader<'f> {
             format!("{first_file} line {}", first.1)
         };
         if first.2 == value && !conflicted {
+            // About the whole row: no column (docs/decisions.md).
             self.diags.push(
                 mk(Code::DuplicateRow, Col::Value, format!("the same indicator, area, period and value as {where_first}; this copy was ignored"))
+                    .at(line, 0)
                     .period(period.to_string()),
             );
+        } else if conflicted {
+            // A third (or later) row for a key already in conflict.
+            let ic = &fw.indicators[indicator].code;
+            let ac = &fw.areas[area].code;
+            self.diags.push(
+                mk(
+                    Code::ConflictingRow,
+                    Col::Value,
+                    format!("{ic} {ac} {period} is sent again ({} here); it was already sent with different values, first on {where_first}", show_value(value)),
+                )
+                .period(period.to_string())
+                .help("keep the right one and delete the others"),
+            );
         } else {
-            let show = |v: Option<Decimal>| v.map_or("no value".to_string(), |d| d.to_string());
+            let show = show_value;
             let (first_value, first_line) = (first.2, first.1);
-            if !conflicted {
+            {
                 // Neither row is used, but the return was sent (twice): not absent.
                 self.sent.push(super::Sent {
                     indicator: c.indicator,
@@ -1131,6 +1161,37 @@ impl<'f> Reader<'f> {
         });
         self.dropped.push(false);
     }
+}
+
+/// The first of the `unnamed` columns (field indices) that holds a cell that is not blank in
+/// the records of `chunk` (the file's first chunk), with that cell (cut to 40 characters).
+fn unnamed_with_data(chunk: &Chunk, delimiter: u8, unnamed: &[usize]) -> Option<(usize, String)> {
+    if unnamed.is_empty() {
+        return None;
+    }
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(chunk.bytes.get(chunk.start..)?);
+    let mut record = csv::ByteRecord::new();
+    while csv.read_byte_record(&mut record).ok()? {
+        for &i in unnamed {
+            if let Some(cell) = record.get(i).filter(|c| !c.trim_ascii().is_empty()) {
+                let text: String = String::from_utf8_lossy(cell.trim_ascii())
+                    .chars()
+                    .take(40)
+                    .collect();
+                return Some((i, text));
+            }
+        }
+    }
+    None
+}
+
+/// A row's value in a message: the number, or "no value" for a suppression marker.
+fn show_value(v: Option<Decimal>) -> String {
+    v.map_or("no value".to_string(), |d| d.to_string())
 }
 
 /// The UTF-8 byte-order mark.

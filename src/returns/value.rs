@@ -97,7 +97,7 @@ fn parse_rest(text: &str, percent: bool) -> Cell {
     }
     if let Some(rest) = s.strip_suffix('%') {
         if !percent {
-            return Cell::Invalid("it ends in % but the indicator is not a percentage");
+            return Cell::Invalid("a % sign is read only on the value of a percentage indicator");
         }
         notes.push("% sign");
         s = rest.trim_end().to_string();
@@ -119,8 +119,20 @@ fn parse_rest(text: &str, percent: bool) -> Cell {
                 Some(describe(&notes))
             },
         },
+        None if is_long_number(&s) => Cell::Invalid(
+            "it has more digits than pmf can hold exactly (at most 28 significant digits)",
+        ),
         None => Cell::Invalid("it is not a number"),
     }
+}
+
+/// Whether `s` is written as a plain decimal (digits, at most one point, a leading minus)
+/// that `plain` still refused: it has too many digits.
+fn is_long_number(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    digits.bytes().any(|b| b.is_ascii_digit())
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().filter(|&b| b == b'.').count() <= 1
 }
 
 /// Most cells, in one pass: unsigned, 1 to 18 digits, at most one point between digits. The
@@ -308,7 +320,7 @@ mod tests {
         assert_eq!(parse("twelve", false), Cell::Invalid("it is not a number"));
         assert_eq!(
             parse("12%", false),
-            Cell::Invalid("it ends in % but the indicator is not a percentage")
+            Cell::Invalid("a % sign is read only on the value of a percentage indicator")
         );
         assert_eq!(
             parse("1,23", false),
@@ -318,7 +330,9 @@ mod tests {
         assert_eq!(parse(".", false), Cell::Invalid("it is not a number"));
         assert_eq!(
             parse("99999999999999999999999999999999", false),
-            Cell::Invalid("it is not a number")
+            Cell::Invalid(
+                "it has more digits than pmf can hold exactly (at most 28 significant digits)"
+            )
         );
     }
 }

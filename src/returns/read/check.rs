@@ -892,7 +892,7 @@ impl<'f> Checker<'f> {
                     problems.push(mk(
                         Code::NormalisedValue,
                         Col::Value,
-                        format!("`{}` was read as {value} ({how})", trim(&value_text)),
+                        format!("`{value_text}` was read as {value} ({how})"),
                     ));
                 }
                 Some(Some(value))
@@ -926,7 +926,7 @@ impl<'f> Checker<'f> {
                         problems.push(mk(
                             Code::NormalisedValue,
                             c,
-                            format!("the {label} `{}` was read as {value} ({how})", trim(&t)),
+                            format!("the {label} `{t}` was read as {value} ({how})"),
                         ));
                     }
                     Some(value)
@@ -952,7 +952,7 @@ impl<'f> Checker<'f> {
                     mk(
                         Code::OutOfRange,
                         Col::Value,
-                        format!("{v} is not a percentage between 0 and 100"),
+                        format!("the value {v} is not a percentage between 0 and 100"),
                     )
                     .help("send percentages as 0-100 (45.2, not 0.452 or 452)"),
                 );

@@ -129,7 +129,7 @@ fn each_row_keeps_its_own_submitter_and_date() {
     // The row that brought a name may be dropped (here a duplicate): the next row with the
     // same name still has it.
     let (r, d) = run(&[("b.csv", b"indicator,period,area,value,submitted_by\nCT 01,2024/25 Q1,T-A,1,Ann\nCT 01,2024/25 Q1,T-A,1,Bob\nCT 01,2024/25 Q2,T-A,2,Bob\n")]);
-    assert_eq!(summary(&d), vec!["b.csv:3:4 duplicate-row"]);
+    assert_eq!(summary(&d), vec!["b.csv:3:0 duplicate-row"]);
     let names: Vec<Option<&str>> = r
         .observations
         .iter()
@@ -286,7 +286,7 @@ a,b
             "x.csv:11:6 out-of-range",
             "x.csv:12:4 numerator-mismatch",
             "x.csv:13:7 bad-date",
-            "x.csv:14:4 duplicate-row",
+            "x.csv:14:0 duplicate-row",
             "x.csv:15:4 conflicting-row",
             "x.csv:16:4 conflicting-row",
             "x.csv:18:3 normalised-value",
@@ -998,5 +998,35 @@ fn lone_carriage_returns_marks_and_blank_first_lines() {
             "semi.csv:2:0 delimiter",
             "semi.csv:3:3 type-error"
         ]
+    );
+}
+
+/// A column with no name that holds data is a warning; the empty cells of Excel's trailing
+/// commas are not. A third row for a key already in conflict says so, not "sent twice".
+#[test]
+fn unnamed_columns_and_third_conflicting_rows() {
+    let (_, d) = run(&[(
+        "u.csv",
+        b"indicator,period,value,\nCT 01,2024/25 Q1,5,a note\n",
+    )]);
+    assert_eq!(summary(&d), vec!["u.csv:1:4 unknown-column"]);
+    assert!(d[0].message.contains("`a note`"), "{}", d[0].message);
+    let (_, d) = run(&[("t.csv", b"indicator,period,value,\nCT 01,2024/25 Q1,5,\n")]);
+    assert!(d.is_empty(), "{d:?}");
+    let (_, d) = run(&[(
+        "c.csv",
+        b"indicator,period,value\nCT 01,2024/25 Q1,5\nCT 01,2024/25 Q1,6\nCT 01,2024/25 Q1,5\n",
+    )]);
+    assert_eq!(
+        summary(&d),
+        vec![
+            "c.csv:2:3 conflicting-row",
+            "c.csv:3:3 conflicting-row",
+            "c.csv:4:3 conflicting-row"
+        ]
+    );
+    assert_eq!(
+        d[2].message,
+        "CT 01 T 2024/25 Q1 is sent again (5 here); it was already sent with different values, first on line 2"
     );
 }
