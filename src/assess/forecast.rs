@@ -79,6 +79,167 @@ fn dec(x: i128) -> Option<Decimal> {
     Decimal::try_from_i128_with_scale(x, 0).ok()
 }
 
+/// Exact rationals, for the forecast's decisions: the choice between candidates, `on_track`
+/// and `confidence` compare a mean or a trend line (a third, a seventh: no finite decimal) with
+/// a target or with `margin` times another candidate's error, and SPEC 4 asks for exact
+/// arithmetic. The decimal code rounds at its 28th digit, so a forecast exactly on its target
+/// could fall a hair short of it. These are used only where the decision is close (the f64
+/// screen, or the decimals, settle the rest), so their cost is rare.
+pub(crate) mod exact {
+    use num_bigint::BigInt;
+    use num_rational::BigRational;
+    use rust_decimal::Decimal;
+
+    use super::{window_to, Point};
+    use crate::assess::Method;
+    use crate::framework::Polarity;
+
+    pub type Q = BigRational;
+
+    /// A decimal exactly.
+    pub fn q(d: Decimal) -> Q {
+        Q::new(
+            BigInt::from(d.mantissa()),
+            BigInt::from(10u8).pow(d.scale()),
+        )
+    }
+
+    fn int(x: i128) -> Q {
+        Q::from_integer(BigInt::from(x))
+    }
+
+    /// A candidate's forecast at `at` from its window, exactly (as `super::candidate`, whose
+    /// `mean` and `trend` fall back to the last value in the same cases).
+    pub fn candidate(method: Method, points: &[Point], at: i32) -> Option<Q> {
+        let last = q(points.last()?.1);
+        let n = points.len() as i128;
+        Some(match method {
+            Method::Mean => points.iter().map(|p| q(p.1)).sum::<Q>() / int(n),
+            Method::Trend if points.len() >= 3 => {
+                let x0 = i128::from(points.last()?.0);
+                let (mut sx, mut sxx) = (0i128, 0i128);
+                let (mut sy, mut sxy) = (int(0), int(0));
+                for &(s, y) in points {
+                    let x = i128::from(s) - x0;
+                    sx += x;
+                    sxx += x * x;
+                    let y = q(y);
+                    sxy += int(x) * &y;
+                    sy += y;
+                }
+                let denom = n * sxx - sx * sx;
+                if denom == 0 {
+                    last
+                } else {
+                    let slope = (int(n) * sxy - int(sx) * &sy) / int(denom);
+                    let shift = n * (i128::from(at) - x0) - sx;
+                    (sy + slope * int(shift)) / int(n)
+                }
+            }
+            _ => last,
+        })
+    }
+
+    /// One candidate's back-test errors (actual - forecast), exactly, at the origins of
+    /// `super::backtest_of`.
+    pub fn backtest(points: &[Point], h: i32, window: usize, method: Method) -> Vec<Q> {
+        let mut errors = Vec::new();
+        for i in 2..points.len() {
+            let Some(at) = points[i].0.checked_add(h) else {
+                continue;
+            };
+            let Ok(j) = points[i + 1..].binary_search_by_key(&at, |p| p.0) else {
+                continue;
+            };
+            let actual = q(points[i + 1 + j].1);
+            if let Some(f) = candidate(method, window_to(points, i, window), at) {
+                errors.push(actual - f);
+            }
+        }
+        errors
+    }
+
+    fn sum_abs(errors: &[Q]) -> Q {
+        errors
+            .iter()
+            .map(|e| if e < &int(0) { -e.clone() } else { e.clone() })
+            .sum()
+    }
+
+    /// SPEC 4.5's choice, exactly: `last` unless `mean` or `trend` has at least
+    /// `min_backtests` errors and a mean absolute error below `margin` times that of `last`;
+    /// both: the smaller, a tie to `mean`.
+    /// Candidates whose decimal back-test overflows are left out, as the decimal code leaves
+    /// them out (its forecast could not be made either).
+    pub fn choose(
+        points: &[Point],
+        h: i32,
+        settings: &crate::framework::ForecastSettings,
+    ) -> Method {
+        let window = settings.window as usize;
+        let decimal = super::backtest_all(points, h, window);
+        if decimal.last.is_none() {
+            return Method::Last;
+        }
+        let last = backtest(points, h, window, Method::Last);
+        if last.is_empty() || (last.len() as u64) < u64::from(settings.min_backtests) {
+            return Method::Last;
+        }
+        // Same origins for every candidate: comparing sums compares means.
+        let bar = q(settings.margin) * sum_abs(&last);
+        let score = |m: Method| {
+            decimal.of(m)?;
+            let s = sum_abs(&backtest(points, h, window, m));
+            (s < bar).then_some(s)
+        };
+        match (score(Method::Mean), score(Method::Trend)) {
+            (Some(m), Some(t)) if t < m => Method::Trend,
+            (Some(_), _) => Method::Mean,
+            (None, Some(_)) => Method::Trend,
+            (None, None) => Method::Last,
+        }
+    }
+
+    /// Whether `value` meets `target` (on or better); `None` for polarity `none`.
+    pub fn meets(value: &Q, target: &Q, polarity: Polarity) -> Option<bool> {
+        match polarity {
+            Polarity::Higher => Some(value >= target),
+            Polarity::Lower => Some(value <= target),
+            Polarity::None => None,
+        }
+    }
+
+    /// The share of the chosen candidate's back-test errors that, added to its forecast at
+    /// `at`, still meet the target, exactly; `None` without errors or for polarity `none`.
+    pub fn confidence(
+        points: &[Point],
+        h: i32,
+        window: usize,
+        method: Method,
+        at: i32,
+        target: Decimal,
+        polarity: Polarity,
+    ) -> Option<Decimal> {
+        let f = candidate(
+            method,
+            window_to(points, points.len().checked_sub(1)?, window),
+            at,
+        )?;
+        let errors = backtest(points, h, window, method);
+        if errors.is_empty() {
+            return None;
+        }
+        let t = q(target);
+        let mut hits = 0u64;
+        for e in &errors {
+            if meets(&(&f + e), &t, polarity)? {
+                hits += 1;
+            }
+        }
+        Decimal::from(hits).checked_div(Decimal::from(errors.len() as u64))
+    }
+}
+
 /// A candidate's forecast at `at` from the window `points` (the last `window` values up to
 /// the origin). `mean` and `trend` fall back to the last value when they cannot be computed.
 pub fn candidate(method: Method, points: &[Point], at: i32) -> Option<Decimal> {
@@ -238,9 +399,11 @@ pub fn choose_snapshot<'p>(
     let (method, count, errors) = match screened.as_ref().and_then(|s| s.choose(settings)) {
         Some((method, count)) => (method, count, None),
         None => {
-            let tests = backtest_all(points, h, window);
-            let method = choose(&tests, settings);
-            let errors = tests.into_errors(method).unwrap_or_default();
+            // Close enough for the screen to leave it: decided exactly.
+            let method = exact::choose(points, h, settings);
+            let errors = backtest_of(points, h, window, &[method])
+                .into_errors(method)
+                .unwrap_or_default();
             (method, errors.len(), Some(errors))
         }
     };
@@ -276,8 +439,34 @@ impl Chosen<'_> {
                 return answer;
             }
         }
-        let value = self.value;
-        confidence(value, self.errors(), target, polarity)
+        // Not settled by the screen: counted exactly (an outcome exactly on the target meets
+        // it, where its decimal may fall a hair short).
+        let at = self.points.last()?.0.checked_add(self.h)?;
+        exact::confidence(
+            self.points,
+            self.h,
+            self.window,
+            self.method,
+            at,
+            target,
+            polarity,
+        )
+    }
+
+    /// Whether the forecast meets `target` (`on_track`), exactly: from its decimal when that
+    /// is clear of the target, else from the exact mean or trend line.
+    pub fn meets(&self, target: Decimal, polarity: Polarity) -> Option<bool> {
+        let decided = meets(self.value, target, polarity)?;
+        let gap = (self.value - target).abs();
+        let scale = self.value.abs().max(target.abs());
+        let clear = self.method == Method::Last || gap > scale * Decimal::new(1, 20);
+        if clear {
+            return Some(decided);
+        }
+        let at = self.points.last()?.0.checked_add(self.h)?;
+        let window = window_to(self.points, self.points.len() - 1, self.window);
+        let f = exact::candidate(self.method, window, at)?;
+        exact::meets(&f, &exact::q(target), polarity)
     }
 }
 
@@ -285,7 +474,7 @@ impl Chosen<'_> {
 pub fn select(points: &[Point], h: i32, settings: &ForecastSettings) -> Method {
     screen::choose(points, h, settings)
         .map(|(method, _)| method)
-        .unwrap_or_else(|| choose(&backtest_all(points, h, settings.window as usize), settings))
+        .unwrap_or_else(|| exact::choose(points, h, settings))
 }
 
 /// The choice of SPEC 4.5 from the candidates' back-test errors.
@@ -539,6 +728,38 @@ mod tests {
         assert_eq!(super::screen::choose(&huge, 1, &settings()), None);
     }
 
+    /// Ties decided exactly (SPEC 4: exact arithmetic), where decimals of 28 digits went
+    /// astray: a trend's mean error exactly `margin` times the last value's is not below it,
+    /// so `last` stays; a trend line landing exactly on the target meets it; an outcome
+    /// exactly on the target counts toward the confidence.
+    #[test]
+    fn ties_are_decided_exactly() {
+        let q = |v: &[i64]| -> Vec<Point> {
+            v.iter()
+                .enumerate()
+                .map(|(k, &y)| (k as i32, Decimal::from(y)))
+                .collect()
+        };
+        // Trend's errors sum to 7/5, exactly 0.8 x last's 7/4.
+        let p = q(&[8, 5, 9, 4, 5, 4, 4]);
+        assert_eq!(super::select(&p, 1, &settings()), Method::Last);
+        // The line through 9, 9, 5, 3, 2, 0, -2 (window 8) reaches -4 exactly one period on.
+        let p = q(&[9, 9, 5, 3, 2, 0, -2]);
+        let c = super::choose_snapshot(&p, 7, &settings()).unwrap();
+        assert_eq!(c.method, Method::Trend);
+        assert_eq!(c.meets(d("-4"), Polarity::Higher), Some(true));
+        assert_eq!(
+            c.meets(d("-3.9999999999999999"), Polarity::Higher),
+            Some(false)
+        );
+        // Confidence: 4 of the 8 trend outcomes meet 14.5, one of them exactly (29/2), at
+        // one quarter ahead of 13, 13, 12, 13, 12, 12, 11, 15, 13, 14, 14.
+        let p = q(&[13, 13, 12, 13, 12, 12, 11, 15, 13, 14, 14]);
+        let mut c = super::choose_snapshot(&p, 11, &settings()).unwrap();
+        assert_eq!(c.method, Method::Trend);
+        assert_eq!(c.confidence(d("14.5"), Polarity::Higher), Some(d("0.5")));
+    }
+
     #[test]
     fn overflow_falls_back_not_panics() {
         let big = Decimal::MAX;
@@ -598,6 +819,8 @@ mod tests {
             if let Some((method, count)) = super::screen::choose(&p, h, &settings) {
                 prop_assert_eq!(method, super::choose(&tests, &settings));
                 prop_assert_eq!(count, tests.of(method).unwrap().len());
+                // And as the exact rationals choose (which decide where the screen cannot).
+                prop_assert_eq!(method, super::exact::choose(&p, h, &settings));
             }
             // The screened confidence, where it answers, is the exact one, for each method,
             // with targets exactly on an outcome (ties) and beside them.

@@ -1240,9 +1240,22 @@ fn make_forecast(
         }
     };
     let target = targets.get(area, at);
+    // Exactly (SPEC 4): a run rate against the target as `value x of` against `target x done`,
+    // a mean or trend line from its exact fraction when its decimal is a hair from the target.
     let on_track = targets
         .get_exact(area, at)
-        .and_then(|t| rag::meets_of(value, t, polarity));
+        .and_then(|t| match (method, &chosen) {
+            (Method::RunRate, _) => {
+                let (done, of) = shown.elapsed();
+                let scaled = rag::Target {
+                    num: t.num.checked_mul(Decimal::from(done))?,
+                    den: t.den.checked_mul(u32::from(of))?,
+                };
+                rag::meets_of(shown_val?, scaled, polarity)
+            }
+            (_, Some(c)) if t.den == 1 => c.meets(t.num, polarity),
+            _ => rag::meets_of(value, t, polarity),
+        });
     let enough = count > 0 && count as u64 >= u64::from(settings.min_backtests);
     let (confidence, interval) = match chosen.as_mut().filter(|_| enough) {
         Some(c) => (
