@@ -181,6 +181,12 @@ pub(crate) mod exact {
         if decimal.last.is_none() {
             return Method::Last;
         }
+        // The decimals decide unless a comparison is within a hair of equal: `last`'s errors
+        // are differences of decimals, so exact; a mean's or a trend's can be off by a unit
+        // in their 28th digit each.
+        if let Some(method) = decided_by_decimals(&decimal, settings) {
+            return method;
+        }
         let last = backtest(points, h, window, Method::Last);
         if last.is_empty() || (last.len() as u64) < u64::from(settings.min_backtests) {
             return Method::Last;
@@ -198,6 +204,32 @@ pub(crate) mod exact {
             (None, Some(_)) => Method::Trend,
             (None, None) => Method::Last,
         }
+    }
+
+    /// The choice of the decimal back-tests, when no comparison it makes is within a relative
+    /// 1e-18 of a tie (far more than their rounding); `None` when one is.
+    fn decided_by_decimals(
+        tests: &super::Backtests,
+        settings: &crate::framework::ForecastSettings,
+    ) -> Option<Method> {
+        let sum = |m: Method| tests.of(m).and_then(|e| super::sum_abs(e));
+        let last = tests.of(Method::Last)?;
+        if last.is_empty() || (last.len() as u64) < u64::from(settings.min_backtests) {
+            return Some(Method::Last);
+        }
+        let bar = settings.margin.checked_mul(sum(Method::Last)?)?;
+        let (m, t) = (sum(Method::Mean), sum(Method::Trend));
+        let near = |a: Decimal, b: Decimal| {
+            let scale = a.abs().max(b.abs());
+            (a - b).abs() <= scale * Decimal::new(1, 18)
+        };
+        let close = m.is_some_and(|m| near(m, bar))
+            || t.is_some_and(|t| near(t, bar))
+            || matches!((m, t), (Some(m), Some(t)) if near(m, t) && m < bar && t < bar);
+        // Sums of exactly zero (a constant series) are ties the decimals hold exactly.
+        let all_zero =
+            bar.is_zero() && m.is_none_or(|m| m.is_zero()) && t.is_none_or(|t| t.is_zero());
+        (!close || all_zero).then(|| super::choose(tests, settings))
     }
 
     /// Whether `value` meets `target` (on or better); `None` for polarity `none`.
@@ -220,11 +252,23 @@ pub(crate) mod exact {
         target: Decimal,
         polarity: Polarity,
     ) -> Option<Decimal> {
-        let f = candidate(
-            method,
-            window_to(points, points.len().checked_sub(1)?, window),
-            at,
-        )?;
+        let window_last = window_to(points, points.len().checked_sub(1)?, window);
+        // The decimals count, unless an outcome is within a hair of the target.
+        let value = super::candidate(method, window_last, at)?;
+        if let Some(errors) = super::backtest_of(points, h, window, &[method]).into_errors(method) {
+            // (`last`'s outcomes are the actual values themselves: exact.)
+            let clear = method == Method::Last
+                || errors.iter().all(|e| {
+                    value.checked_add(*e).is_some_and(|o| {
+                        let scale = o.abs().max(target.abs());
+                        (o - target).abs() > scale * Decimal::new(1, 18)
+                    })
+                });
+            if clear {
+                return super::confidence(value, &errors, target, polarity);
+            }
+        }
+        let f = candidate(method, window_last, at)?;
         let errors = backtest(points, h, window, method);
         if errors.is_empty() {
             return None;
@@ -465,6 +509,21 @@ impl Chosen<'_> {
         }
         let at = self.points.last()?.0.checked_add(self.h)?;
         let window = window_to(self.points, self.points.len() - 1, self.window);
+        // A mean against the target as its sum against target x n, in decimals when both are
+        // exact (sums and a product by a whole number of decimals of few places are).
+        if self.method == Method::Mean {
+            let n = Decimal::from(window.len() as u64);
+            let sum = window
+                .iter()
+                .try_fold(Decimal::ZERO, |acc, p| acc.checked_add(p.1));
+            let scaled = target.checked_mul(n);
+            if let (Some(sum), Some(scaled)) = (sum, scaled) {
+                let places = window.iter().map(|p| p.1.scale()).max().unwrap_or(0);
+                if places.max(target.scale()) < 20 {
+                    return meets(sum, scaled, polarity);
+                }
+            }
+        }
         let f = exact::candidate(self.method, window, at)?;
         exact::meets(&f, &exact::q(target), polarity)
     }
