@@ -82,6 +82,15 @@ pub fn return_paths(given: &[PathBuf], framework: &Path) -> Result<Vec<PathBuf>>
     let roots: &[PathBuf] = if given.is_empty() {
         let dir = framework.parent().unwrap_or(Path::new("")).join("returns");
         if !dir.is_dir() {
+            // Not an error (a new framework has no returns yet; `validate --period` then
+            // lists every return due), but said: a misnamed folder must not pass unnoticed.
+            write_stderr(
+                format!(
+                    "note: there is no folder {} beside the framework, so no returns were read (name them with -r PATH)\n",
+                    display_path(&dir)
+                )
+                .as_bytes(),
+            );
             return Ok(Vec::new());
         }
         defaults = vec![dir];

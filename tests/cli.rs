@@ -122,3 +122,22 @@ fn validate_writes_its_records_to_a_file() {
     assert!(!nowhere.exists());
     let _ = fs::remove_dir_all(&out);
 }
+
+/// With no returns named and no `returns/` folder beside the framework, nothing is read, and
+/// stderr says so (a misnamed folder must not pass unnoticed in a scheduled run).
+#[test]
+fn a_missing_returns_folder_is_said() {
+    let dir = std::env::temp_dir().join(format!("pmf-no-returns-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy("examples/riverside/pmf.yaml", dir.join("pmf.yaml")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pmf"))
+        .args(["validate", "-f"])
+        .arg(dir.join("pmf.yaml"))
+        .args(["--as-of", "2025-11-15"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no returns were read"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0));
+    let _ = fs::remove_dir_all(&dir);
+}
