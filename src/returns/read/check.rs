@@ -628,12 +628,14 @@ impl<'f> Checker<'f> {
             Some(_) => return None,
             None => self.quick_period(period_cell, ind.frequency)?,
         };
-        let value = match value::parse_bytes(cells.get(Col::Value)?, ind.unit == Unit::Percent)? {
+        let value_cell = cells.get(Col::Value)?;
+        let value = match value::parse_bytes(value_cell, ind.unit == Unit::Percent)? {
             Cell::Number {
                 value,
                 normalised: None,
             } => Some(value),
-            Cell::Suppressed => None,
+            // (A marker with spaces around it is normalised, with a warning: the slow path.)
+            Cell::Suppressed if !padded(value_cell) => None,
             _ => return None,
         };
         let numerator = quick_part(cells.get(Col::Numerator)?)?;
@@ -897,7 +899,20 @@ impl<'f> Checker<'f> {
                 }
                 Some(Some(value))
             }
-            Cell::Suppressed => Some(None),
+            Cell::Suppressed => {
+                // SPEC 2.3: surrounding spaces are removed with a warning, around a marker too.
+                if padded(value_text.as_bytes()) {
+                    problems.push(mk(
+                        Code::NormalisedValue,
+                        Col::Value,
+                        format!(
+                            "`{value_text}` was read as the marker {} (spaces removed)",
+                            trim(&value_text)
+                        ),
+                    ));
+                }
+                Some(None)
+            }
             Cell::Empty => {
                 problems.push(
                     mk(Code::MissingValue, Col::Value, "the value is empty".into())
@@ -1247,6 +1262,13 @@ impl<'r> QuickCells<'r> {
             None => std::str::from_utf8(self.bytes.get(start..end)?).ok(),
         }
     }
+}
+
+/// Whether a cell has white space at either end.
+#[inline(always)]
+fn padded(cell: &[u8]) -> bool {
+    let space = |b: &u8| b.is_ascii_whitespace() || *b == 0xa0 || *b == 0xc2;
+    cell.first().is_some_and(space) || cell.last().is_some_and(space)
 }
 
 /// A numerator or denominator cell for [`Checker::quick`]: `None` when it has anything to say.

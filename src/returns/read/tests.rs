@@ -1030,3 +1030,20 @@ fn unnamed_columns_and_third_conflicting_rows() {
         "CT 01 T 2024/25 Q1 is sent again (5 here); it was already sent with different values, first on line 2"
     );
 }
+
+/// A marker with spaces around it is read as the marker, with a `normalised-value` warning
+/// (SPEC 2.3: surrounding spaces are removed with a warning); unpadded, no warning.
+#[test]
+fn a_padded_marker_is_normalised() {
+    let (r, d) = run(&[(
+        "m.csv",
+        b"indicator,period,value\nCT 01,2024/25 Q1, [c] \nCT 01,2024/25 Q2,[c]\n",
+    )]);
+    assert_eq!(summary(&d), vec!["m.csv:2:3 normalised-value"]);
+    assert_eq!(
+        d[0].message,
+        "` [c] ` was read as the marker [c] (spaces removed)"
+    );
+    assert_eq!(r.observations.len(), 2);
+    assert!(r.observations.iter().all(|o| o.value().is_none()));
+}
