@@ -178,6 +178,20 @@ pub fn run(command: Command) -> Result<u8> {
         .collect();
     let quality = briefing::quality(&fw, &completeness, &in_book);
     let view = briefing::build(&fw, &assessment, &filters, quality);
+    if format == ReportFormat::Pdf {
+        let missing = render::pdf::unprintable(&view);
+        if !missing.is_empty() {
+            let shown: String = missing.iter().take(12).collect();
+            let more = if missing.len() > 12 { " and more" } else { "" };
+            io::write_stderr(
+                format!(
+                    "note: the book's font has no glyph for {} character(s) in the text ({shown}{more}); they are printed as ?\n",
+                    missing.len()
+                )
+                .as_bytes(),
+            );
+        }
+    }
     let color = output.is_none() && io::stdout_color(common.color)
         || common.color == crate::cli::ColorChoice::Always;
     // Rendered straight into the output (a temporary file renamed into place, or stdout).

@@ -49,6 +49,40 @@ pub fn write(briefing: &Briefing, out: &mut dyn std::io::Write) -> std::io::Resu
     out.write_all(&render(briefing))
 }
 
+/// The characters of the book's text that its font cannot print (they are printed as `?`),
+/// in order, each once: from the framework's names and the shown rows' commentary, so that the
+/// command can say so (a board member would otherwise find a `?` where a name was).
+pub fn unprintable(b: &Briefing) -> Vec<char> {
+    let fw = b.framework;
+    let fonts = canvas::fonts();
+    let mut texts: Vec<&str> = vec![fw.name.as_str()];
+    texts.extend(fw.partnership.as_deref());
+    texts.extend(fw.areas.iter().map(|a| a.name.as_str()));
+    texts.extend(fw.organisations.iter().map(|o| o.name.as_str()));
+    for t in &fw.themes {
+        texts.push(&t.name);
+        texts.extend(t.priorities.iter().map(|p| p.name.as_str()));
+    }
+    for i in &fw.indicators {
+        texts.push(&i.code);
+        texts.push(&i.name);
+        texts.extend(i.lead.as_ref().map(|l| l.name.as_str()));
+    }
+    texts.extend(
+        b.assessment
+            .rows
+            .iter()
+            .filter_map(|r| r.commentary.as_deref()),
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    texts
+        .iter()
+        .flat_map(|t| t.chars())
+        .filter(|&c| fonts.lacks(c))
+        .filter(|&c| seen.insert(c))
+        .collect()
+}
+
 /// The briefing book's bytes.
 pub fn render(b: &Briefing) -> Vec<u8> {
     let mut book = Book {

@@ -82,6 +82,11 @@ impl Fonts {
         units as f32 / upm * size * 25.4 / 72.0
     }
 
+    /// Whether the font has no glyph for `c` (it is printed as `?`).
+    pub fn lacks(&self, c: char) -> bool {
+        !c.is_control() && self.regular.lookup_glyph_index(c as u32).is_none()
+    }
+
     /// `text` with every character the font lacks replaced by `?`, and control characters
     /// (tabs, newlines inside a cell) by spaces.
     pub fn clean(&self, text: &str) -> String {

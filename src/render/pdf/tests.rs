@@ -347,3 +347,17 @@ fn wide_numbers_and_long_names_stay_inside_the_page_and_their_columns() {
     assert!(a.0 > p.1, "the actual {a:?} starts after the period {p:?}");
     assert!(a.1 < t.0, "the actual {a:?} ends before the target {t:?}");
 }
+
+/// Characters the font cannot print are found (the command notes them on stderr): a name in
+/// Chinese, an emoji in the framework's name; `£`, `é`, `ŵ` and `–` print.
+#[test]
+fn characters_the_font_lacks_are_found() {
+    let (period, as_of) = fixture::period_and_date();
+    let yaml = "name: Plan 😀 £ é ŵ –\nthemes:\n  - code: T\n    name: 中文\n    priorities:\n      - code: P\n        name: P\n        indicators:\n          - {code: I1, name: One, polarity: higher, lead: {name: L}}\n";
+    let fw = framework::load(yaml, "pmf.yaml", as_of)
+        .framework
+        .expect("loads");
+    let a = fixture::assessment(&fw, period, as_of);
+    let b = fixture::briefing(&fw, &a);
+    assert_eq!(super::unprintable(&b), vec!['😀', '中', '文']);
+}
