@@ -184,7 +184,7 @@ pub(crate) mod exact {
         // The decimals decide unless a comparison is within a hair of equal: `last`'s errors
         // are differences of decimals, so exact; a mean's or a trend's can be off by a unit
         // in their 28th digit each.
-        if let Some(method) = decided_by_decimals(&decimal, settings) {
+        if let Some(method) = decided_by_decimals(points, &decimal, settings) {
             return method;
         }
         let last = backtest(points, h, window, Method::Last);
@@ -206,9 +206,30 @@ pub(crate) mod exact {
         }
     }
 
-    /// The choice of the decimal back-tests, when no comparison it makes is within a relative
-    /// 1e-18 of a tie (far more than their rounding); `None` when one is.
+    /// How far a decimal mean, trend line or back-test error (or a sum of `n` of them) can be
+    /// from its exact value, with room to spare: each is made from the series' values by a few
+    /// operations that round at the 28th significant digit or the 28th decimal place,
+    /// whichever is coarser, on intermediates up to the window's sums; so 1e-18 of the largest
+    /// value (or of `other`, a target) plus 1e-24, times `n`. Decisions closer than this are
+    /// made exactly.
+    pub fn tolerance(points: &[Point], other: Decimal, n: usize) -> Decimal {
+        let largest = points
+            .iter()
+            .map(|p| p.1.abs())
+            .fold(other.abs(), Decimal::max);
+        let one = largest
+            .checked_mul(Decimal::new(1, 18))
+            .unwrap_or(Decimal::MAX)
+            .checked_add(Decimal::new(1, 24))
+            .unwrap_or(Decimal::MAX);
+        one.checked_mul(Decimal::from(n as u64 + 1))
+            .unwrap_or(Decimal::MAX)
+    }
+
+    /// The choice of the decimal back-tests, when no comparison it makes is within
+    /// [`tolerance`] of a tie; `None` when one is.
     fn decided_by_decimals(
+        points: &[Point],
         tests: &super::Backtests,
         settings: &crate::framework::ForecastSettings,
     ) -> Option<Method> {
@@ -219,10 +240,11 @@ pub(crate) mod exact {
         }
         let bar = settings.margin.checked_mul(sum(Method::Last)?)?;
         let (m, t) = (sum(Method::Mean), sum(Method::Trend));
-        let near = |a: Decimal, b: Decimal| {
-            let scale = a.abs().max(b.abs());
-            (a - b).abs() <= scale * Decimal::new(1, 18)
-        };
+        // (`margin` scales the sums: its size too.)
+        let tol = tolerance(points, settings.margin, last.len())
+            .checked_mul(settings.margin.abs().max(Decimal::ONE))
+            .unwrap_or(Decimal::MAX);
+        let near = |a: Decimal, b: Decimal| (a - b).abs() <= tol;
         let close = m.is_some_and(|m| near(m, bar))
             || t.is_some_and(|t| near(t, bar))
             || matches!((m, t), (Some(m), Some(t)) if near(m, t) && m < bar && t < bar);
@@ -257,12 +279,12 @@ pub(crate) mod exact {
         let value = super::candidate(method, window_last, at)?;
         if let Some(errors) = super::backtest_of(points, h, window, &[method]).into_errors(method) {
             // (`last`'s outcomes are the actual values themselves: exact.)
+            let tol = tolerance(points, target, 2);
             let clear = method == Method::Last
                 || errors.iter().all(|e| {
-                    value.checked_add(*e).is_some_and(|o| {
-                        let scale = o.abs().max(target.abs());
-                        (o - target).abs() > scale * Decimal::new(1, 18)
-                    })
+                    value
+                        .checked_add(*e)
+                        .is_some_and(|o| (o - target).abs() > tol)
                 });
             if clear {
                 return super::confidence(value, &errors, target, polarity);
@@ -502,8 +524,7 @@ impl Chosen<'_> {
     pub fn meets(&self, target: Decimal, polarity: Polarity) -> Option<bool> {
         let decided = meets(self.value, target, polarity)?;
         let gap = (self.value - target).abs();
-        let scale = self.value.abs().max(target.abs());
-        let clear = self.method == Method::Last || gap > scale * Decimal::new(1, 20);
+        let clear = self.method == Method::Last || gap > exact::tolerance(self.points, target, 1);
         if clear {
             return Some(decided);
         }
@@ -811,6 +832,34 @@ mod tests {
             c.meets(d("-3.9999999999999999"), Polarity::Higher),
             Some(false)
         );
+        // The same at 1e-12 (the decimals hold only 16 digits of such a line) and offset by
+        // 123456.789 (the errors are small differences of large values).
+        let tiny: Vec<Point> = p
+            .iter()
+            .map(|&(s, y)| (s, y * Decimal::new(1, 12)))
+            .collect();
+        let c = super::choose_snapshot(&tiny, 7, &settings()).unwrap();
+        assert_eq!(c.meets(d("-0.000000000004"), Polarity::Higher), Some(true));
+        let off = |v: &[i64]| -> Vec<Point> {
+            v.iter()
+                .enumerate()
+                .map(|(k, &y)| {
+                    (
+                        k as i32,
+                        d("123456.789") + Decimal::from(y) * Decimal::new(1, 7),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            super::select(&off(&[8, 5, 9, 4, 5, 4, 4]), 1, &settings()),
+            Method::Last
+        );
+        let tiny: Vec<Point> = q(&[8, 5, 9, 4, 5, 4, 4])
+            .iter()
+            .map(|&(s, y)| (s, y * Decimal::new(1, 13)))
+            .collect();
+        assert_eq!(super::select(&tiny, 1, &settings()), Method::Last);
         // Confidence: 4 of the 8 trend outcomes meet 14.5, one of them exactly (29/2), at
         // one quarter ahead of 13, 13, 12, 13, 12, 12, 11, 15, 13, 14, 14.
         let p = q(&[13, 13, 12, 13, 12, 12, 11, 15, 13, 14, 14]);
