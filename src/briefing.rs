@@ -167,14 +167,16 @@ pub fn is_exception(row: &Row) -> bool {
 /// Whether the row's return for its period is absent where one was expected (SPEC 3's due
 /// returns): the area has sent (or rolled up) a value for the indicator before, but has none
 /// for this period; or a roll-up lacks a child's value. A suppression marker (`[c]`) is a
-/// return: it "counts as submitted" (SPEC 2.3). An area that never had a value for the
-/// indicator owes none (except the default area, when no area has any: see [`build`]).
+/// return: it "counts as submitted" (SPEC 2.3); an area that has sent one owes the next
+/// return, as `validate` judges (`returns::complete`). An area that never had a value or a
+/// return for the indicator owes none (except the default area, when no area has any: see
+/// [`build`]).
 fn no_return(row: &Row) -> bool {
     row.value.is_none()
         && match &row.source {
             crate::assess::Source::Suppressed => false,
             crate::assess::Source::Missing { children } if !children.is_empty() => true,
-            _ => row.has_value,
+            _ => row.has_value || row.returned,
         }
 }
 
@@ -192,7 +194,7 @@ pub fn build<'a>(
     let mut valued = vec![false; framework.indicators.len()];
     for r in rows {
         if let Some(v) = valued.get_mut(r.indicator) {
-            *v |= r.has_value || r.source == crate::assess::Source::Suppressed;
+            *v |= r.has_value || r.returned;
         }
     }
     let default_area = framework.default_area();
@@ -404,11 +406,12 @@ mod tests {
         };
         let yaml = format!(
             "name: X\nareas:\n  - code: T\n    name: Town\n    areas:\n      - {{code: T-A, name: North}}\n      - {{code: T-B, name: South}}\norganisations: [{{code: A, name: Alpha}}]\nthemes:\n  - code: S\n    name: S\n    priorities:\n      - code: S1\n        name: S1\n        indicators:\n{}{}{}{}",
-            ind("I1"), ind("I2"), ind("I3"), ind("I4")
+            ind("I1"), ind("I2"), ind("I3"), ind("I4") + &ind("I5")
         );
         let fw = load(&yaml, "pmf.yaml", as_of).framework.unwrap();
-        // I1: a value at Q1, nothing at Q2. I2: [c] at Q2. I3: nobody. I4: only T-B.
-        let csv = b"indicator,area,period,value\nI1,T-A,2025/26 Q1,20\nI2,T-A,2025/26 Q1,20\nI2,T-A,2025/26 Q2,[c]\nI4,T-B,2025/26 Q2,20\n";
+        // I1: a value at Q1, nothing at Q2. I2: [c] at Q2. I3: nobody. I4: only T-B. I5: only
+        // [c] at Q1, nothing at Q2 (due, as `validate` judges: it has sent a return).
+        let csv = b"indicator,area,period,value\nI1,T-A,2025/26 Q1,20\nI2,T-A,2025/26 Q1,20\nI2,T-A,2025/26 Q2,[c]\nI4,T-B,2025/26 Q2,20\nI5,T-A,2025/26 Q1,[c]\n";
         let sources = vec![crate::returns::read::Source {
             name: "r.csv".to_string(),
             reader: &csv[..],
@@ -450,13 +453,16 @@ mod tests {
         };
         assert_eq!(
             codes("T-A"),
-            (vec!["I1".to_string()], vec!["I1".to_string()])
+            (
+                vec!["I1".to_string(), "I5".to_string()],
+                vec!["I1".to_string()]
+            )
         );
         // At the default area: I3, sent by nobody, is due there; the others are counts,
         // which sum, and each roll-up lacks a child's value at Q2 (I1's Q2 is absent, I2's
         // is `[c]`, I4 has nothing from T-A).
         let (shown, records) = codes("T");
-        assert_eq!(shown, vec!["I1", "I2", "I3", "I4"]);
+        assert_eq!(shown, vec!["I1", "I2", "I3", "I4", "I5"]);
         // (None has ever had a value at T, every roll-up lacking T-B or T-A: no records.)
         assert!(records.is_empty(), "{records:?}");
     }

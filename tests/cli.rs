@@ -141,3 +141,59 @@ fn a_missing_returns_folder_is_said() {
     assert_eq!(out.status.code(), Some(0));
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// `check -o PATH` writes the framework's problems to the file; `--tier` takes any case, as
+/// `--area` and `--theme` do.
+#[test]
+fn check_writes_to_a_file_and_tier_ignores_case() {
+    let out = std::env::temp_dir().join(format!("pmf-check-o-{}", std::process::id()));
+    fs::create_dir_all(&out).unwrap();
+    let path = out.join("check.json");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pmf"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let to_stdout = run(&[
+        "check",
+        "-f",
+        "examples/riverside/pmf.yaml",
+        "--as-of",
+        "2025-11-15",
+        "--format",
+        "json",
+    ]);
+    let to_file = run(&[
+        "check",
+        "-f",
+        "examples/riverside/pmf.yaml",
+        "--as-of",
+        "2025-11-15",
+        "--format",
+        "json",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(to_file.status.code(), Some(0));
+    assert_eq!(fs::read(&path).unwrap(), to_stdout.stdout);
+    let report = |tier: &str| {
+        run(&[
+            "report",
+            "-f",
+            "examples/riverside/pmf.yaml",
+            "--quarter",
+            "Q2",
+            "--as-of",
+            "2025-11-15",
+            "--format",
+            "csv",
+            "--tier",
+            tier,
+        ])
+    };
+    let (upper, lower) = (report("BOARD"), report("board"));
+    assert_eq!(upper.status.code(), Some(0));
+    assert_eq!(upper.stdout, lower.stdout);
+    let _ = fs::remove_dir_all(&out);
+}

@@ -284,7 +284,7 @@ pub(crate) mod exact {
                 || errors.iter().all(|e| {
                     value
                         .checked_add(*e)
-                        .is_some_and(|o| (o - target).abs() > tol)
+                        .is_some_and(|o| o.checked_sub(target).is_none_or(|gap| gap.abs() > tol))
                 });
             if clear {
                 return super::confidence(value, &errors, target, polarity);
@@ -523,8 +523,14 @@ impl Chosen<'_> {
     /// is clear of the target, else from the exact mean or trend line.
     pub fn meets(&self, target: Decimal, polarity: Polarity) -> Option<bool> {
         let decided = meets(self.value, target, polarity)?;
-        let gap = (self.value - target).abs();
-        let clear = self.method == Method::Last || gap > exact::tolerance(self.points, target, 1);
+        if self.method == Method::Last {
+            return Some(decided);
+        }
+        // (A difference too large for a decimal is clear by any measure.)
+        let clear = self
+            .value
+            .checked_sub(target)
+            .is_none_or(|gap| gap.abs() > exact::tolerance(self.points, target, 1));
         if clear {
             return Some(decided);
         }
@@ -539,8 +545,9 @@ impl Chosen<'_> {
                 .try_fold(Decimal::ZERO, |acc, p| acc.checked_add(p.1));
             let scaled = target.checked_mul(n);
             if let (Some(sum), Some(scaled)) = (sum, scaled) {
+                // (A sum or product that had to round has fewer places than its inputs.)
                 let places = window.iter().map(|p| p.1.scale()).max().unwrap_or(0);
-                if places.max(target.scale()) < 20 {
+                if sum.scale() >= places && scaled.scale() >= target.scale() {
                     return meets(sum, scaled, polarity);
                 }
             }

@@ -176,6 +176,9 @@ pub struct Row {
     /// the report period. Rows without are kept only for the focus area, so every indicator
     /// appears in the table and the book; the CSV and JSON list only rows with a value.
     pub has_value: bool,
+    /// Whether the area has sent the indicator a return (a value or a suppression marker) up
+    /// to the report period: then its returns are due (SPEC 3), as `validate` judges them.
+    pub returned: bool,
     /// Up to the last 8 periods of the indicator's frequency up to `period`, oldest first; kept
     /// for the focus area's rows only (the ones the book charts), empty for the others.
     pub history: Vec<Point>,
@@ -1191,6 +1194,7 @@ fn make_row(
         action_plan: own.and_then(info).and_then(|i| i.action_plan),
         commended,
         has_value,
+        returned: series.0.iter().any(|e| matches!(e.origin, Origin::Own(_))),
         history,
     }
 }

@@ -47,7 +47,7 @@ fn value_text(b: &Briefing, row: &Row) -> String {
         (None, Source::Suppressed) => "suppressed".into(),
         (None, Source::Missing { children }) if !children.is_empty() => "incomplete".into(),
         // Nothing for this period, where values came before; else nothing ever.
-        (None, _) if row.has_value => "no return".into(),
+        (None, _) if row.has_value || row.returned => "no return".into(),
         (None, _) => "no data".into(),
     }
 }

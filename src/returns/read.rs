@@ -563,10 +563,11 @@ impl<'f> Reader<'f> {
                     .split(|&b| b == b'\n' || b == b'\r')
                     .find(|l| !l.iter().all(u8::is_ascii_whitespace))
                     .unwrap_or_default();
-                let cr = match buf.iter().position(|&b| b == b'\n' || b == b'\r') {
-                    Some(i) => buf[i] == b'\r' && buf.get(i + 1).is_some_and(|&b| b != b'\n'),
-                    None => false,
-                };
+                // Line ends of a carriage return alone: carriage returns and no line feed at
+                // all in the first buffer (a `\r\r\n` file, written twice over on Windows,
+                // has line feeds: its lines are counted by them).
+                let cr =
+                    memchr::memchr(b'\n', buf).is_none() && memchr::memchr(b'\r', buf).is_some();
                 (first.to_vec(), cr)
             }
             Err(e) => {

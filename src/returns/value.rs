@@ -2,8 +2,6 @@
 //! trailing `%` (percent indicators) and a leading `£` accepted with a note; suppression markers
 //! meaning "no value"; anything else a precise complaint.
 
-use std::str::FromStr;
-
 use rust_decimal::Decimal;
 
 /// Statistical suppression and not-available markers: the row counts as submitted, no value.
@@ -120,7 +118,7 @@ fn parse_rest(text: &str, percent: bool) -> Cell {
             },
         },
         None if is_long_number(&s) => Cell::Invalid(
-            "it has more digits than pmf can hold exactly (at most 28 significant digits)",
+            "it has more digits than pmf can hold exactly (at most 28, and at most 28 after the point)",
         ),
         None => Cell::Invalid("it is not a number"),
     }
@@ -170,7 +168,8 @@ fn plain(s: &str) -> Option<Decimal> {
         return Some(d);
     }
     let digits = b.strip_prefix(b"-").unwrap_or(b);
-    if digits.is_empty() || digits.len() > 28 {
+    // (Longer than any decimal can be written, leading zeros and all: not read.)
+    if digits.is_empty() || digits.len() > 80 {
         return None;
     }
     let mut point = false;
@@ -185,8 +184,10 @@ fn plain(s: &str) -> Option<Decimal> {
     if !any || digits.first() == Some(&b'.') && digits.len() == 1 {
         return None;
     }
-    // Signed, longer, or a point at an end (short unsigned ones were `short_plain`'s).
-    Decimal::from_str(s).ok()
+    // Signed, longer, or a point at an end (short unsigned ones were `short_plain`'s): read
+    // only when held exactly (leading zeros are fine; a 29th significant digit, or a 29th
+    // decimal place, is not).
+    Decimal::from_str_exact(s).ok()
 }
 
 /// `1,234` and `12,345,678.9`: groups of exactly three digits after the first comma.
@@ -327,11 +328,32 @@ mod tests {
             Cell::Invalid("its commas are not thousands separators (use . for decimals)")
         );
         assert_eq!(parse("1e5", false), Cell::Invalid("it is not a number"));
+        // Long, but held exactly: read (leading zeros, 28 digits, the largest decimal).
+        for (text, value) in [
+            ("0000000000000000000000000000005", "5"),
+            (
+                "1234567890123.456789012345678",
+                "1234567890123.456789012345678",
+            ),
+            (
+                "79228162514264337593543950335",
+                "79228162514264337593543950335",
+            ),
+        ] {
+            assert_eq!(
+                parse(text, false),
+                Cell::Number {
+                    value: value.parse().unwrap(),
+                    normalised: None
+                },
+                "{text}"
+            );
+        }
         assert_eq!(parse(".", false), Cell::Invalid("it is not a number"));
         assert_eq!(
             parse("99999999999999999999999999999999", false),
             Cell::Invalid(
-                "it has more digits than pmf can hold exactly (at most 28 significant digits)"
+                "it has more digits than pmf can hold exactly (at most 28, and at most 28 after the point)"
             )
         );
     }

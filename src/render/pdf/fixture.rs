@@ -157,6 +157,7 @@ pub fn assessment(fw: &Framework, period: Period, as_of: NaiveDate) -> Assessmen
                 action_plan: (stage >= 2).then_some(true),
                 commended: rag == Rag::Blue || (direction == Direction::Improving && seed % 3 == 0),
                 has_value: value.is_some(),
+                returned: value.is_some(),
                 history,
             });
         }

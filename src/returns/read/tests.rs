@@ -989,6 +989,11 @@ fn lone_carriage_returns_marks_and_blank_first_lines() {
             "bom.csv:5:3 type-error"
         ]
     );
+    // `\r\r\n` (a CRLF file written again through a text-mode writer on Windows): the
+    // line feeds count the lines, the carriage returns are part of the line ends.
+    let crcrlf = b"indicator,period,value\r\r\nCT 01,2024/25 Q1,5\r\r\nCT 01,2024/25 Q2,bad\r\r\n";
+    let (_, d) = run(&[("crcrlf.csv", crcrlf)]);
+    assert_eq!(summary(&d), vec!["crcrlf.csv:3:3 type-error"]);
     let semi = b"\nindicator;period;value\nCT 01;2024/25 Q1;bad\n";
     let (_, d) = run(&[("semi.csv", semi)]);
     assert_eq!(
