@@ -1165,7 +1165,8 @@ impl<'f> Reader<'f> {
 }
 
 /// The first of the `unnamed` columns (field indices) that holds a cell that is not blank in
-/// the records of `chunk` (the file's first chunk), with that cell (cut to 40 characters).
+/// the first thousand records of `chunk` (the file's first chunk, so at most about a megabyte),
+/// with that cell (cut to 40 characters).
 fn unnamed_with_data(chunk: &Chunk, delimiter: u8, unnamed: &[usize]) -> Option<(usize, String)> {
     if unnamed.is_empty() {
         return None;
@@ -1176,7 +1177,11 @@ fn unnamed_with_data(chunk: &Chunk, delimiter: u8, unnamed: &[usize]) -> Option<
         .delimiter(delimiter)
         .from_reader(chunk.bytes.get(chunk.start..)?);
     let mut record = csv::ByteRecord::new();
-    while csv.read_byte_record(&mut record).ok()? {
+    // The first thousand records: enough to see a column in use, at no cost to a large file.
+    for _ in 0..1000 {
+        if !csv.read_byte_record(&mut record).ok()? {
+            break;
+        }
         for &i in unnamed {
             if let Some(cell) = record.get(i).filter(|c| !c.trim_ascii().is_empty()) {
                 let text: String = String::from_utf8_lossy(cell.trim_ascii())
