@@ -155,7 +155,7 @@ fn check_writes_to_a_file_and_tier_ignores_case() {
             .output()
             .unwrap()
     };
-    let to_stdout = run(&[
+    let check = [
         "check",
         "-f",
         "examples/riverside/pmf.yaml",
@@ -163,18 +163,9 @@ fn check_writes_to_a_file_and_tier_ignores_case() {
         "2025-11-15",
         "--format",
         "json",
-    ]);
-    let to_file = run(&[
-        "check",
-        "-f",
-        "examples/riverside/pmf.yaml",
-        "--as-of",
-        "2025-11-15",
-        "--format",
-        "json",
-        "-o",
-        path.to_str().unwrap(),
-    ]);
+    ];
+    let to_stdout = run(&check);
+    let to_file = run(&[&check[..], &["-o", path.to_str().unwrap()]].concat());
     assert_eq!(to_file.status.code(), Some(0));
     assert_eq!(fs::read(&path).unwrap(), to_stdout.stdout);
     let report = |tier: &str| {
