@@ -618,6 +618,26 @@ impl<'f> Reader<'f> {
                             continue;
                         }
                         chunk.start = csv.position().byte() as usize;
+                        // A quote opened in the header and never closed: the whole file was
+                        // read as the header (a chunk ends only where quotes are closed).
+                        if chunk.start >= chunk.bytes.len()
+                            && chunker.finished()
+                            && chunk::ends_inside_quotes(
+                                chunk.bytes.get(at..).unwrap_or_default(),
+                                delimiter,
+                            )
+                        {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::RaggedRow,
+                                    name,
+                                    "a quote (\") opens a cell of the header and is never closed, so the whole file was read as the header; nothing in this file was read",
+                                )
+                                .at(line as u32, record.len() as u32)
+                                .help("close the quote, or remove it: a quote may only open a cell if another one closes it"),
+                            );
+                            return None;
+                        }
                         first = Some(chunk);
                         break 'header;
                     }

@@ -1052,3 +1052,15 @@ fn a_padded_marker_is_normalised() {
     assert_eq!(r.observations.len(), 2);
     assert!(r.observations.iter().all(|o| o.value().is_none()));
 }
+
+/// A quote opened in the header and never closed: one error naming it, nothing read (not an
+/// unknown column holding the rest of the file and a missing one).
+#[test]
+fn a_quote_never_closed_in_the_header() {
+    let text = b"indicator,period,\"value\nCT 01,2024/25 Q1,5\nCT 01,2024/25 Q2,6\n";
+    let (r, d) = run(&[("h.csv", text)]);
+    assert_eq!(summary(&d), vec!["h.csv:1:3 ragged-row"]);
+    assert!(d[0].message.contains("header"), "{}", d[0].message);
+    assert!(r.observations.is_empty());
+    same_in_chunks(&[("h.csv", text)]);
+}
