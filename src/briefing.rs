@@ -322,7 +322,16 @@ pub fn build<'a>(
 }
 
 /// Missing, late and invalid returns by provider (in the framework's organisation order).
-pub fn quality(fw: &Framework, completeness: &[Diagnostic], invalid: &[Diagnostic]) -> Quality {
+///
+/// An invalid row whose indicator is unknown is filed under its file's provider, when the
+/// file's valid rows all come from one (`file_providers`: file name as in `invalid`, provider
+/// index), else under "(no provider named)".
+pub fn quality(
+    fw: &Framework,
+    completeness: &[Diagnostic],
+    invalid: &[Diagnostic],
+    file_providers: &[(String, usize)],
+) -> Quality {
     let mut by: Vec<ProviderQuality> = fw
         .organisations
         .iter()
@@ -375,7 +384,13 @@ pub fn quality(fw: &Framework, completeness: &[Diagnostic], invalid: &[Diagnosti
         if !seen.insert((d.file.as_str(), d.line)) {
             continue;
         }
-        let p = provider_of(&d.indicator);
+        let p = match provider_of(&d.indicator) {
+            p if p == none => file_providers
+                .iter()
+                .find(|(f, _)| *f == d.file)
+                .map_or(none, |&(_, p)| p),
+            p => p,
+        };
         by[p]
             .invalid
             .push(format!("{}:{} {}", d.file, d.line, d.code));
@@ -494,7 +509,15 @@ mod tests {
         let unknown = Diagnostic::new(Code::UnknownIndicator, "r.csv", "u")
             .at(10, 1)
             .indicator("ZZ");
-        let q = quality(&fw, &[missing, late], &[bad, bad_again, unknown]);
+        let (complete, invalid) = ([missing, late], [bad, bad_again, unknown]);
+        // An unknown indicator's row goes to its file's provider, when the file has one.
+        let q = quality(&fw, &complete, &invalid, &[("r.csv".to_string(), 1)]);
+        assert_eq!(q.providers.len(), 1);
+        assert_eq!(
+            q.providers[0].invalid,
+            vec!["r.csv:9 type-error", "r.csv:10 unknown-indicator"]
+        );
+        let q = quality(&fw, &complete, &invalid, &[]);
         assert_eq!((q.missing, q.late, q.invalid), (1, 1, 2));
         assert_eq!(q.providers.len(), 2);
         assert_eq!(q.providers[0].provider, "Beta");

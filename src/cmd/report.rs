@@ -157,6 +157,9 @@ pub fn run(command: Command) -> Result<u8> {
         return Ok(OK);
     }
     let completeness = complete::check(&fw, &returns, report_period, today);
+    // Each file's provider, when its valid rows all come from one: the book files an invalid
+    // row whose indicator is unknown under it.
+    let file_providers = file_providers(&fw, &returns, &common.framework);
     // The returns are consumed (at national scale a gigabyte of observations). The table and
     // the book show only the focus area and its children, so only their rows are kept.
     let assessment = assess::assess_where(
@@ -176,7 +179,7 @@ pub fn run(command: Command) -> Result<u8> {
             ..d.clone()
         })
         .collect();
-    let quality = briefing::quality(&fw, &completeness, &in_book);
+    let quality = briefing::quality(&fw, &completeness, &in_book, &file_providers);
     let view = briefing::build(&fw, &assessment, &filters, quality);
     if format == ReportFormat::Pdf {
         let missing = render::pdf::unprintable(&view);
@@ -206,6 +209,33 @@ pub fn run(command: Command) -> Result<u8> {
         None => io::write_stdout_with(render)?,
     }
     Ok(OK)
+}
+
+/// (book file name, provider index) of every file whose valid rows all come from one provider.
+fn file_providers(
+    fw: &Framework,
+    returns: &Returns,
+    framework_path: &std::path::Path,
+) -> Vec<(String, usize)> {
+    // Per file: none seen yet, one provider, or more than one.
+    let mut per: Vec<Option<Option<usize>>> = vec![None; returns.files.len()];
+    for o in &returns.observations {
+        let provider = fw
+            .indicators
+            .get(o.indicator as usize)
+            .and_then(|i| i.provider);
+        if let Some(slot) = per.get_mut(o.file as usize) {
+            *slot = match *slot {
+                None => Some(provider),
+                Some(p) if p == provider => Some(p),
+                Some(_) => Some(None),
+            };
+        }
+    }
+    per.iter()
+        .enumerate()
+        .filter_map(|(f, p)| Some((io::book_name(&returns.files[f], framework_path), (*p)??)))
+        .collect()
 }
 
 /// The report period from the options (SPEC 3): `--period`; `--quarter` with `--year` or the
