@@ -566,8 +566,11 @@ impl<'f> Reader<'f> {
                 // Line ends of a carriage return alone: carriage returns and no line feed at
                 // all in the first buffer (a `\r\r\n` file, written twice over on Windows,
                 // has line feeds: its lines are counted by them).
-                let cr =
-                    memchr::memchr(b'\n', buf).is_none() && memchr::memchr(b'\r', buf).is_some();
+                // (A carriage return as the buffer's last byte may be the first half of a CRLF
+                // whose line feed has not been read: it does not count.)
+                let before_last = &buf[..buf.len().saturating_sub(1)];
+                let cr = memchr::memchr(b'\n', buf).is_none()
+                    && memchr::memchr(b'\r', before_last).is_some();
                 (first.to_vec(), cr)
             }
             Err(e) => {
@@ -634,7 +637,7 @@ impl<'f> Reader<'f> {
                                     "a quote (\") opens a cell of the header and is never closed, so the whole file was read as the header; nothing in this file was read",
                                 )
                                 .at(line as u32, record.len() as u32)
-                                .help("close the quote, or remove it: a quote may only open a cell if another one closes it"),
+                                .help(check::UNCLOSED_QUOTE_HELP),
                             );
                             return None;
                         }

@@ -300,10 +300,12 @@ fn unclosed_quote(name: &str, line: u32, record: &Record, layout: &Layout) -> Di
         .area(cell(Col::Area))
         .period(cell(Col::Period))
         .at(line, record.len() as u32)
-        .help(
-            "close the quote, or remove it: a quote may only open a cell if another one closes it",
-        )
+        .help(UNCLOSED_QUOTE_HELP)
 }
+
+/// What to do about a quote that is never closed (in a row or in the header).
+pub(crate) const UNCLOSED_QUOTE_HELP: &str =
+    "close the quote, or remove it: a quote may only open a cell if another one closes it";
 
 impl<'f> Checker<'f> {
     pub fn new(framework: &'f Framework, as_of: NaiveDate) -> Checker<'f> {

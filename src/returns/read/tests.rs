@@ -1064,3 +1064,23 @@ fn a_quote_never_closed_in_the_header() {
     assert!(r.observations.is_empty());
     same_in_chunks(&[("h.csv", text)]);
 }
+
+/// A CRLF file whose first buffer, as the operating system hands it over, ends between the
+/// CR and the LF of its first line is still read by its line feeds (not as a file of lone
+/// carriage returns, which would count every line twice).
+#[test]
+fn a_buffer_ending_inside_a_crlf_is_not_a_cr_file() {
+    let text = b"indicator,period,value\r\nCT 01,2024/25 Q1,5\r\nCT 01,2024/25 Q2,bad\r\n";
+    // The first buffer is the header and its CR (23 bytes), nothing more.
+    let reader = std::io::BufReader::with_capacity(23, &text[..]);
+    let sources = vec![Source {
+        name: "b.csv".to_string(),
+        reader,
+    }];
+    let (_, d) = read(
+        &fw(),
+        sources,
+        NaiveDate::from_ymd_opt(2025, 11, 15).unwrap(),
+    );
+    assert_eq!(summary(&d), vec!["b.csv:3:3 type-error"]);
+}
